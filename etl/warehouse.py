@@ -1,0 +1,149 @@
+"""The warehouse: engine, idempotent bootstrap from `sql/`, and the one bulk upsert every load uses."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from etl import config
+
+SQL_DIR = config.REPO_ROOT / "sql"
+# Tables and schemas, in the order they must exist; models (core, mart) come after, from etl.models.
+DDL_FOLDERS = ("ddl", "raw", "staging", "audit", "seeds")
+
+
+def create_engine(url: str | None = None) -> Engine:
+    """An engine for `url` (default: configuration); a DuckDB file's folder is created if missing."""
+    url = url or config.warehouse_url()
+    if url.startswith(("postgres://", "postgresql://")):
+        # Airflow's Connection.get_uri() says postgres://, which SQLAlchemy 2 rejects; psycopg 3 is installed.
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "duckdb" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    return sa.create_engine(parsed)
+
+
+def is_duckdb(conn: Connection | Engine) -> bool:
+    """True on the embedded engine."""
+    return conn.dialect.name == "duckdb"
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a SQL file on `;` at line ends (our files keep one statement per `;`-terminated block)."""
+    body = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    return [s.strip() for s in re.split(r";\s*(?:\n|$)", body) if s.strip()]
+
+
+def run_sql_file(conn: Connection, path: Path) -> None:
+    """Execute every statement of one SQL file."""
+    for statement in split_statements(path.read_text(encoding="utf-8")):
+        conn.exec_driver_sql(statement)
+
+
+def ddl_files() -> list[Path]:
+    """The DDL files in creation order: schemas first, then each layer's tables by name."""
+    return [p for folder in DDL_FOLDERS for p in sorted((SQL_DIR / folder).glob("*.sql"))]
+
+
+def bootstrap(engine: Engine) -> None:
+    """Create schemas, tables and views if missing; safe to run any number of times."""
+    from etl import models
+
+    with engine.begin() as conn:
+        for path in ddl_files():
+            run_sql_file(conn, path)
+    models.build(engine)
+
+
+def upsert(
+    conn: Connection,
+    table: str,
+    frame: pd.DataFrame,
+    key_columns: Sequence[str],
+    *,
+    on_conflict: str = "update",
+) -> int:
+    """Insert `frame` into `table`, replacing (or, with on_conflict="nothing", keeping) rows with the same key.
+
+    The engine's bulk path does the work: DuckDB scans the DataFrame in place, PostgreSQL gets it by
+    COPY into a temporary table. Returns the number of rows offered.
+    """
+    if frame.empty:
+        return 0
+    columns = list(frame.columns)
+    column_list = ", ".join(columns)
+    keys = ", ".join(key_columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key_columns)
+    action = f"do update set {updates}" if on_conflict == "update" and updates else "do nothing"
+
+    if is_duckdb(conn):
+        raw = conn.connection.driver_connection
+        view = f"_upsert_{abs(hash(table))}"
+        raw.register(view, frame)
+        try:
+            raw.execute(
+                f"insert into {table} ({column_list}) select {column_list} from {view} "
+                f"on conflict ({keys}) {action}"
+            )
+        finally:
+            raw.unregister(view)
+        return len(frame)
+
+    temp = "_upsert_rows"
+    conn.exec_driver_sql(f"drop table if exists {temp}")
+    conn.exec_driver_sql(f"create temporary table {temp} as select {column_list} from {table} limit 0")
+    _copy_into(conn, temp, frame)
+    conn.exec_driver_sql(
+        f"insert into {table} ({column_list}) select {column_list} from {temp} on conflict ({keys}) {action}"
+    )
+    conn.exec_driver_sql(f"drop table {temp}")
+    return len(frame)
+
+
+def _copy_into(conn: Connection, table: str, frame: pd.DataFrame) -> None:
+    """PostgreSQL COPY FROM STDIN of a frame, as CSV (NULL is an unquoted empty field)."""
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, header=False, date_format="%Y-%m-%d %H:%M:%S.%f")
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"copy {table} ({', '.join(frame.columns)}) from stdin with (format csv)") as copy:
+        copy.write(buffer.getvalue())
+
+
+def replace_rows(conn: Connection, table: str, frame: pd.DataFrame) -> int:
+    """Replace a table's whole content (reference tables) inside the caller's transaction."""
+    conn.exec_driver_sql(f"delete from {table}")
+    if frame.empty:
+        return 0
+    if is_duckdb(conn):
+        raw = conn.connection.driver_connection
+        raw.register("_replace_rows", frame)
+        try:
+            raw.execute(f"insert into {table} ({', '.join(frame.columns)}) select * from _replace_rows")
+        finally:
+            raw.unregister("_replace_rows")
+    else:
+        _copy_into(conn, table, frame)
+    return len(frame)
+
+
+def main(argv: list[str]) -> int:
+    """`python -m etl.warehouse bootstrap`: create everything in the configured warehouse."""
+    if argv[1:] != ["bootstrap"]:
+        print("usage: python -m etl.warehouse bootstrap", file=sys.stderr)
+        return 2
+    engine = create_engine()
+    bootstrap(engine)
+    print(f"warehouse ready: {engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))

@@ -53,13 +53,18 @@ def ddl_files() -> list[Path]:
     return [p for folder in DDL_FOLDERS for p in sorted((SQL_DIR / folder).glob("*.sql"))]
 
 
-def bootstrap(engine: Engine) -> None:
-    """Create schemas, tables and views if missing; safe to run any number of times."""
-    from etl import models
-
+def ensure_tables(engine: Engine) -> None:
+    """Create the schemas and the raw, staging, audit and reference tables if missing (cheap, idempotent)."""
     with engine.begin() as conn:
         for path in ddl_files():
             run_sql_file(conn, path)
+
+
+def bootstrap(engine: Engine) -> None:
+    """Create everything, core tables and mart views included; safe to run any number of times."""
+    from etl import models
+
+    ensure_tables(engine)
     models.build(engine)
 
 
@@ -70,11 +75,14 @@ def upsert(
     key_columns: Sequence[str],
     *,
     on_conflict: str = "update",
+    newer_column: str | None = None,
 ) -> int:
     """Insert `frame` into `table`, replacing (or, with on_conflict="nothing", keeping) rows with the same key.
 
     The engine's bulk path does the work: DuckDB scans the DataFrame in place, PostgreSQL gets it by
-    COPY into a temporary table. Returns the number of rows offered.
+    COPY into a temporary table. With `newer_column`, a stored row is replaced only by one at least as
+    new in that column (a late-arriving old version never overwrites a newer one). Returns the number of
+    rows offered.
     """
     if frame.empty:
         return 0
@@ -83,6 +91,8 @@ def upsert(
     keys = ", ".join(key_columns)
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key_columns)
     action = f"do update set {updates}" if on_conflict == "update" and updates else "do nothing"
+    if newer_column and action != "do nothing":
+        action += f" where {table}.{newer_column} <= excluded.{newer_column}"
 
     if is_duckdb(conn):
         raw = conn.connection.driver_connection

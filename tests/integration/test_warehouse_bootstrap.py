@@ -48,3 +48,18 @@ def test_upsert_replaces_rows_with_the_same_key(engine: sa.Engine) -> None:
         ("events", "p1", "2026-01-02 09:30"),
         ("hotline", "p2", "2026-02-01 00:00"),
     ]
+
+
+@pytest.mark.parametrize("warehouse_url", ENGINES, indirect=True)
+def test_upsert_with_newer_column_never_goes_back_in_time(engine: sa.Engine) -> None:
+    import pandas as pd
+
+    def watermark(value: str) -> pd.DataFrame:
+        return pd.DataFrame({"source": ["hotline"], "watermark": pd.to_datetime([value]), "pull_id": [value],
+                             "updated_at": pd.to_datetime(["2026-01-03"])})
+
+    with engine.begin() as conn:
+        warehouse.upsert(conn, "audit.watermarks", watermark("2026-03-01"), ["source"], newer_column="watermark")
+        warehouse.upsert(conn, "audit.watermarks", watermark("2026-02-01"), ["source"], newer_column="watermark")
+    with engine.connect() as conn:
+        assert str(conn.exec_driver_sql("select watermark from audit.watermarks").scalar())[:10] == "2026-03-01"

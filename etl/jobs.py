@@ -1,0 +1,109 @@
+"""What each DAG task does, callable without Airflow: configuration in, a small summary out."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from pathlib import Path
+
+from etl import config, warehouse
+from etl.config import SourceConfig
+
+log = logging.getLogger(__name__)
+
+
+def ensure_warehouse() -> str:
+    """Create missing schemas and tables in the configured warehouse; returns its URL (password hidden)."""
+    engine = warehouse.create_engine()
+    try:
+        warehouse.ensure_tables(engine)
+        return engine.url.render_as_string(hide_password=True)
+    finally:
+        engine.dispose()
+
+
+def ingest_hotline(cfg: SourceConfig, interval_start: datetime, interval_end: datetime) -> dict:
+    """Pull hotline ticket versions updated in the window and load them."""
+    from etl.sources.hotline import HotlineClient
+
+    return _ingest_api("hotline", HotlineClient(cfg), interval_start, interval_end)
+
+
+def ingest_events(cfg: SourceConfig, interval_start: datetime, interval_end: datetime) -> dict:
+    """Pull volunteer-platform events updated in the window and load them."""
+    from etl.sources.events import EventsClient
+
+    return _ingest_api("events", EventsClient(cfg), interval_start, interval_end)
+
+
+def _ingest_api(source: str, client, interval_start: datetime, interval_end: datetime) -> dict:
+    from etl import pipeline
+
+    engine = warehouse.create_engine()
+    try:
+        since, until = pipeline.pull_window(engine, source, interval_start, interval_end)
+        pull_id = pipeline.pull_id_for(source, since, until)
+        with client:
+            result = pipeline.ingest_api(
+                engine, source, client.iter_pages(since, until),
+                pull_id=pull_id, window_start=since, window_end=until,
+            )
+        return result.as_dict()
+    finally:
+        engine.dispose()
+
+
+def ingest_inspections(cfg: SourceConfig) -> dict:
+    """Load every drop file not seen before (by content hash)."""
+    from etl import pipeline
+    from etl.sources.inspections import DropFolder
+
+    engine = warehouse.create_engine()
+    try:
+        results = pipeline.ingest_files(engine, DropFolder(cfg), run_label="inspections")
+        return {
+            "n_files": len(results),
+            "n_extracted": sum(r.n_extracted for r in results),
+            "n_loaded": sum(r.n_loaded for r in results),
+            "n_quarantined": sum(r.n_quarantined for r in results),
+        }
+    finally:
+        engine.dispose()
+
+
+def build_warehouse() -> dict:
+    """Reload the reference tables, then rebuild core and mart from staging, validating core first."""
+    from etl import models, refdata
+
+    engine = warehouse.create_engine()
+    try:
+        warehouse.ensure_tables(engine)
+        with engine.begin() as conn:
+            refdata.write_reference_tables(conn, refdata.load_reference())
+        built = models.build(engine)
+        with engine.connect() as conn:
+            counts = {
+                table: conn.exec_driver_sql(f"select count(*) from {table}").scalar()
+                for table in ("core.fct_problem", "core.fct_hotline_ticket", "core.fct_event")
+                if f"{table}" in built
+            }
+        return {"n_models": len(built), **counts}
+    finally:
+        engine.dispose()
+
+
+def weekly_report(week_start: date, smtp: SourceConfig | None, *, out_dir: Path | None = None) -> dict:
+    """Build week `week_start`'s report from the marts, archive it and e-mail it when SMTP is configured."""
+    from etl.report import build_weekly_report, send_weekly_report
+
+    engine = warehouse.create_engine()
+    try:
+        result = build_weekly_report(engine, week_start, out_dir or config.report_dir())
+    finally:
+        engine.dispose()
+    recipients = config.report_recipients()
+    if smtp is not None and recipients:
+        send_weekly_report(result, smtp, recipients)
+    else:
+        log.info("weekly report not e-mailed: no SMTP connection or no CAMPAIGN_REPORT_RECIPIENTS")
+    return {"week_start": week_start.isoformat(), "files": [str(p) for p in result.files]}

@@ -1,0 +1,263 @@
+"""One pull of one source, end to end: extract -> raw -> prepare (validate + normalize) -> staging -> audit.
+
+Each pull is one transaction: raw payloads, staging rows, quarantine rows, validation results, the
+reconciliation row and the advanced watermark commit together or not at all. A failed pull leaves only
+an `audit.pulls` row saying why, and the next run starts again from the old watermark.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from etl import config
+from etl.warehouse import upsert
+
+log = logging.getLogger(__name__)
+
+# Records are prepared and loaded in chunks of this many, so memory does not grow with the pull.
+CHUNK_RECORDS = 50_000
+
+
+@dataclass(frozen=True)
+class Stream:
+    """Where one source's records land, and what identifies one version of a record."""
+
+    source: str
+    raw_table: str
+    staging_table: str
+    staging_key: tuple[str, ...]
+    version_fields: tuple[str, ...]  # record-contract fields that make the raw record key
+    newer_column: str | None = None  # staging keeps the newest version only (an edit replaces)
+
+
+STREAMS = {
+    "hotline": Stream(
+        "hotline", "raw.hotline_tickets", "staging.hotline_ticket_versions",
+        ("ticket_id", "version_at"), ("ticket_id", "updated_at"),
+    ),
+    "inspections": Stream(
+        "inspections", "raw.inspection_findings", "staging.inspection_finding_versions",
+        ("finding_id", "file_sha256"), ("file_sha256", "row_number"),
+    ),
+    "events": Stream(
+        "events", "raw.events", "staging.events", ("event_id",), ("event_id", "updated_at"), "updated_at",
+    ),
+}
+
+
+@dataclass
+class PullResult:
+    """The reconciliation of one pull: extracted = loaded + quarantined + exact duplicates."""
+
+    pull_id: str
+    source: str
+    n_extracted: int = 0
+    n_loaded: int = 0
+    n_quarantined: int = 0
+    n_duplicates: int = 0
+    watermark: str | None = None
+
+    @property
+    def is_reconciled(self) -> bool:
+        return self.n_extracted == self.n_loaded + self.n_quarantined + self.n_duplicates
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "is_reconciled": self.is_reconciled}
+
+
+class ReconciliationError(RuntimeError):
+    """Records went missing between extract and load: the pull is rolled back."""
+
+
+def _utc_naive(ts: datetime) -> datetime:
+    return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo else ts
+
+
+def pull_window(engine: Engine, source: str, interval_start: datetime, interval_end: datetime) -> tuple:
+    """The window to pull: from the older of the watermark and the interval start, to the interval end.
+
+    A rerun of an old interval pulls that interval again (the upserts make it a no-op); a gap after
+    missed runs is caught up from the watermark; the first pull starts at the campaign start.
+    """
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text("select watermark from audit.watermarks where source = :source"), {"source": source}
+        ).first()
+    start = _utc_naive(interval_start)
+    if row is None:
+        campaign = datetime.combine(config.campaign_start(), datetime.min.time()) - timedelta(hours=8)
+        start = min(start, campaign)
+    else:
+        start = min(start, row[0])
+    return start.replace(tzinfo=UTC), interval_end.astimezone(UTC)
+
+
+def pull_id_for(source: str, window_start: datetime, window_end: datetime) -> str:
+    """Deterministic, so a rerun of the same window rewrites the same audit rows instead of adding."""
+    return f"{source}:{window_start:%Y%m%dT%H%M%SZ}-{window_end:%Y%m%dT%H%M%SZ}"
+
+
+def ingest_api(
+    engine: Engine,
+    source: str,
+    pages: Iterable[list[dict]],
+    *,
+    pull_id: str,
+    window_start: datetime,
+    window_end: datetime,
+) -> PullResult:
+    """Load every page of an API pull in one transaction and advance the watermark to `window_end`."""
+    stream = STREAMS[source]
+    started = datetime.now(UTC).replace(tzinfo=None)
+    try:
+        with engine.begin() as conn:
+            result = _load_chunks(conn, stream, _chunked(pages), pull_id)
+            _finish(conn, result, started, _utc_naive(window_start), _utc_naive(window_end))
+            _advance_watermark(conn, source, _utc_naive(window_end), pull_id)
+    except Exception as exc:
+        _record_failure(engine, source, pull_id, started, window_start, window_end, exc)
+        raise
+    log.info("pull %s: %s", pull_id, result.as_dict())
+    return result
+
+
+def ingest_files(engine: Engine, drop_folder, *, run_label: str) -> list[PullResult]:
+    """Load each new drop file in its own transaction, marking it processed in the same commit."""
+    from etl.sources.inspections import DropFileError
+
+    with engine.connect() as conn:
+        seen = set(conn.exec_driver_sql("select file_sha256 from audit.processed_files").scalars())
+    stream = STREAMS["inspections"]
+    results = []
+    files = drop_folder.iter_new_files(seen)
+    while True:
+        started = datetime.now(UTC).replace(tzinfo=None)
+        try:
+            drop_file = next(files)
+        except StopIteration:
+            break
+        except DropFileError as exc:
+            # A file that cannot be read at all is recorded and skipped; the others still load.
+            _record_failure(engine, "inspections", f"inspections:{exc.file_name}", started, None, None, exc)
+            continue
+        pull_id = f"inspections:{drop_file.sha256[:16]}"
+        try:
+            with engine.begin() as conn:
+                result = _load_chunks(conn, stream, iter([drop_file.records]), pull_id)
+                _finish(conn, result, started, None, None)
+                upsert(conn, "audit.processed_files", pd.DataFrame([{
+                    "file_sha256": drop_file.sha256, "source": "inspections", "file_name": drop_file.name,
+                    "n_rows": result.n_extracted, "pull_id": pull_id, "processed_at": started,
+                }]), ["file_sha256"])
+        except Exception as exc:
+            _record_failure(engine, "inspections", pull_id, started, None, None, exc)
+            raise
+        log.info("%s file %s: %s", run_label, drop_file.name, result.as_dict())
+        results.append(result)
+    return results
+
+
+def _chunked(pages: Iterable[list[dict]]) -> Iterator[list[dict]]:
+    chunk: list[dict] = []
+    for page in pages:
+        chunk.extend(page)
+        if len(chunk) >= CHUNK_RECORDS:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _load_chunks(conn: Connection, stream: Stream, chunks: Iterable[list[dict]], pull_id: str) -> PullResult:
+    from etl import refdata
+    from etl.prepare import prepare
+
+    refs = refdata.load_reference()
+    salt = config.pii_salt()
+    result = PullResult(pull_id=pull_id, source=stream.source)
+    received_at = datetime.now(UTC).replace(tzinfo=None)
+    for records in chunks:
+        _write_raw(conn, stream, records, pull_id, received_at)
+        frame = pd.DataFrame.from_records([{k: v for k, v in r.items() if k != "raw"} for r in records])
+        prepared = prepare(stream.source, frame, refs, pull_id, salt=salt)
+        staging = prepared.staging.assign(pull_id=pull_id)
+        if stream.newer_column:
+            staging = staging.sort_values(stream.newer_column).drop_duplicates(list(stream.staging_key), keep="last")
+        upsert(conn, stream.staging_table, staging, stream.staging_key, newer_column=stream.newer_column)
+        _write_quarantine(conn, prepared.quarantine, pull_id, received_at)
+        _write_validations(conn, prepared.validations, pull_id, received_at)
+        result.n_extracted += len(records)
+        result.n_loaded += len(prepared.staging)
+        result.n_quarantined += prepared.n_quarantined
+        result.n_duplicates += prepared.n_duplicates
+    if not result.is_reconciled:
+        raise ReconciliationError(f"{pull_id}: {result.as_dict()} does not add up")
+    return result
+
+
+def _write_raw(conn: Connection, stream: Stream, records: list[dict], pull_id: str, received_at: datetime) -> None:
+    from etl.normalize.pii import redact_payload
+
+    frame = pd.DataFrame({
+        "record_key": ["|".join(str(r.get(f)) for f in stream.version_fields) for r in records],
+        "source": stream.source,
+        "pull_id": pull_id,
+        "received_at": received_at,
+        "payload": [json.dumps(redact_payload(r["raw"]), ensure_ascii=False, default=str) for r in records],
+    })
+    # First receipt wins: a re-pull of the same version keeps the original pull id and time.
+    upsert(conn, stream.raw_table, frame.drop_duplicates("record_key"), ["record_key"], on_conflict="nothing")
+
+
+def _write_quarantine(conn: Connection, quarantine: pd.DataFrame, pull_id: str, created_at: datetime) -> None:
+    if quarantine.empty:
+        return
+    rows = quarantine.assign(pull_id=pull_id, created_at=created_at, source_id=quarantine["source_id"].astype(str))
+    columns = ["pull_id", "source", "source_id", "rule", "detail", "created_at"]
+    rows = rows.drop_duplicates(["source_id", "rule"])[columns]
+    upsert(conn, "audit.quarantine", rows, ["pull_id", "source_id", "rule"])
+
+
+def _write_validations(conn: Connection, validations: list[dict], pull_id: str, created_at: datetime) -> None:
+    if not validations:
+        return
+    rows = pd.DataFrame(validations).assign(pull_id=pull_id, created_at=created_at)
+    upsert(conn, "audit.validation_results", rows.drop_duplicates("suite", keep="last"), ["pull_id", "suite"])
+
+
+def _finish(conn, result: PullResult, started, window_start, window_end, status="loaded", message=None) -> None:
+    upsert(conn, "audit.pulls", pd.DataFrame([{
+        "pull_id": result.pull_id, "source": result.source, "window_start": window_start,
+        "window_end": window_end, "started_at": started, "finished_at": datetime.now(UTC).replace(tzinfo=None),
+        "status": status, "n_extracted": result.n_extracted, "n_loaded": result.n_loaded,
+        "n_quarantined": result.n_quarantined, "n_duplicates": result.n_duplicates,
+        "is_reconciled": result.is_reconciled if status == "loaded" else None, "message": message,
+    }]), ["pull_id"])
+
+
+def _advance_watermark(conn: Connection, source: str, watermark: datetime, pull_id: str) -> None:
+    frame = pd.DataFrame([{
+        "source": source, "watermark": watermark, "pull_id": pull_id,
+        "updated_at": datetime.now(UTC).replace(tzinfo=None),
+    }])
+    upsert(conn, "audit.watermarks", frame, ["source"], newer_column="watermark")
+
+
+def _record_failure(engine, source, pull_id, started, window_start, window_end, exc) -> None:
+    """Say why a pull failed, in its own transaction (the pull's own work was rolled back)."""
+    result = PullResult(pull_id=pull_id, source=source)
+    try:
+        with engine.begin() as conn:
+            _finish(conn, result, started, window_start and _utc_naive(window_start),
+                    window_end and _utc_naive(window_end), status="failed",
+                    message=f"{type(exc).__name__}: {exc}"[:4000])
+    except Exception:  # the warehouse itself may be what failed; the original error is what matters
+        log.exception("could not record the failure of pull %s", pull_id)

@@ -18,7 +18,7 @@ $(UV):
 install: .venv/.synced
 
 demo: install
-	$(VENV_PY) -m etl.demo
+	$(VENV_PY) scripts/demo.py
 
 test: install
 	$(VENV_PY) -m pytest

@@ -7,12 +7,12 @@ start-up cost per run) and ends with the weekly report of the last week and a sh
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "plugins")]
@@ -20,6 +20,8 @@ sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "plugins")]
 from etl import config  # noqa: E402
 from etl.local import airflow_env, prepare_airflow  # noqa: E402
 from etl.weeks import week_label  # noqa: E402
+
+LOCAL = ZoneInfo(config.LOCAL_TZ)
 
 DEMO_START = date(2026, 9, 7)  # Monday of 2026-W37
 DEMO_WEEKS = 10
@@ -31,17 +33,6 @@ DEMO_PII_SALT = "demo-only-salt"
 
 def say(message: str) -> None:
     print(message, flush=True)
-
-
-def connection_env(base_url: str, drop_dir: Path) -> dict[str, str]:
-    """The three source connections, pointed at the simulator and the demo drop folder."""
-    host, port = base_url.removeprefix("http://").split(":")
-    http = {"conn_type": "http", "host": host, "port": int(port), "schema": "http"}
-    return {
-        "AIRFLOW_CONN_HOTLINE_API": json.dumps({**http, "extra": {"profile": "native"}}),
-        "AIRFLOW_CONN_EVENTS_API": json.dumps(http),
-        "AIRFLOW_CONN_INSPECTIONS_DROP": json.dumps({"conn_type": "fs", "extra": {"path": str(drop_dir)}}),
-    }
 
 
 def run_dag(bag, dag_id: str, logical_date: datetime, conf: dict | None = None) -> None:
@@ -90,6 +81,9 @@ def summary(last_week: date) -> None:
 def main() -> int:
     started = time.perf_counter()
     os.environ.setdefault("CAMPAIGN_PII_SALT", DEMO_PII_SALT)
+    # Task logs stay in var/airflow/logs; the console shows progress (DEMO_VERBOSE=1 shows them too).
+    if not os.environ.get("DEMO_VERBOSE"):
+        os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     env = airflow_env()
     os.environ.update(env)
     var = config.var_dir()
@@ -99,7 +93,7 @@ def main() -> int:
     say(f"[setup] Airflow metadata and the warehouse pool in {env['AIRFLOW_HOME']}")
     prepare_airflow(env)
 
-    from simulator import demo_campaign
+    from simulator import connection_env, demo_campaign
 
     campaign = demo_campaign(seed=DEMO_SEED, start=DEMO_START, weeks=DEMO_WEEKS)
     with campaign.serve() as base_url:
@@ -116,7 +110,10 @@ def main() -> int:
             week_start = DEMO_START + timedelta(weeks=week)
             week_end = week_start + timedelta(days=7)
             written = campaign.write_drop_files(drop_dir, until=week_end - timedelta(days=1))
-            say(f"[{week + 1:>2}/{DEMO_WEEKS}] {week_label(week_start)} ({week_start} to {week_end - timedelta(days=1)}),"
+            # The APIs show what existed at the week's end, so each week replays as it happened.
+            campaign.server.set_now(datetime(week_end.year, week_end.month, week_end.day, tzinfo=LOCAL))
+            sunday = week_end - timedelta(days=1)
+            say(f"[{week + 1:>2}/{DEMO_WEEKS}] {week_label(week_start)} ({week_start} to {sunday}),"
                 f" {written} drop files in the folder")
             logical_date = pendulum.datetime(week_end.year, week_end.month, week_end.day, tz=config.LOCAL_TZ)
             for dag_id in WEEKLY_DAGS:
@@ -137,4 +134,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    code = main()
+    sys.stdout.flush()
+    # duckdb 2.0's bindings print a page of "nanobind: leaked ..." at interpreter shutdown; skip the shutdown.
+    os._exit(code)

@@ -41,3 +41,17 @@ class DemoCampaign:
 def demo_campaign(seed: int = 7, start: date = DEFAULT_START, weeks: int = DEFAULT_WEEKS, **knobs) -> DemoCampaign:
     """The demo campaign (10 ISO weeks from Monday 2026-09-07 by default); knobs go to `generate`."""
     return DemoCampaign(generate(seed, start=start, weeks=weeks, **knobs))
+
+
+def connection_env(base_url: str, drop_dir: Path | str) -> dict[str, str]:
+    """`AIRFLOW_CONN_*` values pointing the three source connections at a running simulator and a drop folder."""
+    import json
+    from urllib.parse import urlsplit
+
+    url = urlsplit(base_url)
+    http = {"conn_type": "http", "host": url.hostname, "port": url.port, "schema": url.scheme}
+    return {
+        "AIRFLOW_CONN_HOTLINE_API": json.dumps({**http, "extra": {"profile": "native"}}),
+        "AIRFLOW_CONN_EVENTS_API": json.dumps(http),
+        "AIRFLOW_CONN_INSPECTIONS_DROP": json.dumps({"conn_type": "fs", "extra": {"path": str(drop_dir)}}),
+    }

@@ -117,7 +117,7 @@ def cluster(databases, demo_sources, tmp_path: Path):
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + 30
-        for name, (process, log) in processes.items():
+        for process, log in processes.values():
             try:
                 process.wait(timeout=max(1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:

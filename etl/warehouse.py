@@ -157,3 +157,21 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv))
+
+
+def fingerprints(engine: Engine, schemas: Sequence[str] = ("core", "mart")) -> dict[str, str]:
+    """A content hash per table and view in `schemas`, independent of row order: equal means same content."""
+    import hashlib
+
+    with engine.connect() as conn:
+        query = sa.text(
+            "select table_schema, table_name from information_schema.tables"
+            " where table_schema in :schemas order by 1, 2"
+        ).bindparams(sa.bindparam("schemas", expanding=True))
+        names = conn.execute(query, {"schemas": list(schemas)}).all()
+        result = {}
+        for schema, name in names:
+            frame = pd.read_sql_query(sa.text(f"select * from {schema}.{name}"), conn)
+            rows = pd.util.hash_pandas_object(frame.astype(str), index=False).sort_values().to_numpy()
+            result[f"{schema}.{name}"] = hashlib.sha256(rows.tobytes()).hexdigest()[:16] + f":{len(frame)}"
+    return result

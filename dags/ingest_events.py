@@ -23,12 +23,6 @@ from campaign_airflow import EVENTS_STAGED, WAREHOUSE_POOL, default_args, run_in
     doc_md=__doc__,
 )
 def ingest_events():
-    @task(pool=WAREHOUSE_POOL)
-    def ensure_warehouse() -> str:
-        from etl.jobs import ensure_warehouse
-
-        return ensure_warehouse()
-
     @task(pool=WAREHOUSE_POOL, outlets=[EVENTS_STAGED])
     def pull_validate_load() -> dict:
         from etl.jobs import ingest_events
@@ -36,7 +30,7 @@ def ingest_events():
         start, end = run_interval(get_current_context())
         return ingest_events(source_config("events_api"), start, end)
 
-    ensure_warehouse() >> pull_validate_load()
+    pull_validate_load()
 
 
 ingest_events()

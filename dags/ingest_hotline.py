@@ -24,12 +24,6 @@ from campaign_airflow import HOTLINE_STAGED, WAREHOUSE_POOL, default_args, run_i
     doc_md=__doc__,
 )
 def ingest_hotline():
-    @task(pool=WAREHOUSE_POOL)
-    def ensure_warehouse() -> str:
-        from etl.jobs import ensure_warehouse
-
-        return ensure_warehouse()
-
     @task(pool=WAREHOUSE_POOL, outlets=[HOTLINE_STAGED])
     def pull_validate_load() -> dict:
         from etl.jobs import ingest_hotline
@@ -37,7 +31,7 @@ def ingest_hotline():
         start, end = run_interval(get_current_context())
         return ingest_hotline(source_config("hotline_api"), start, end)
 
-    ensure_warehouse() >> pull_validate_load()
+    pull_validate_load()
 
 
 ingest_hotline()

@@ -23,19 +23,13 @@ from campaign_airflow import INSPECTIONS_STAGED, WAREHOUSE_POOL, default_args, s
     doc_md=__doc__,
 )
 def ingest_inspections():
-    @task(pool=WAREHOUSE_POOL)
-    def ensure_warehouse() -> str:
-        from etl.jobs import ensure_warehouse
-
-        return ensure_warehouse()
-
     @task(pool=WAREHOUSE_POOL, outlets=[INSPECTIONS_STAGED])
     def load_new_files() -> dict:
         from etl.jobs import ingest_inspections
 
         return ingest_inspections(source_config("inspections_drop"))
 
-    ensure_warehouse() >> load_new_files()
+    load_new_files()
 
 
 ingest_inspections()

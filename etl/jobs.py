@@ -12,16 +12,6 @@ from etl.config import SourceConfig
 log = logging.getLogger(__name__)
 
 
-def ensure_warehouse() -> str:
-    """Create missing schemas and tables in the configured warehouse; returns its URL (password hidden)."""
-    engine = warehouse.create_engine()
-    try:
-        warehouse.ensure_tables(engine)
-        return engine.url.render_as_string(hide_password=True)
-    finally:
-        engine.dispose()
-
-
 def ingest_hotline(cfg: SourceConfig, interval_start: datetime, interval_end: datetime) -> dict:
     """Pull hotline ticket versions updated in the window and load them."""
     from etl.sources.hotline import HotlineClient
@@ -40,7 +30,8 @@ def _ingest_api(source: str, client, interval_start: datetime, interval_end: dat
     from etl import pipeline
 
     engine = warehouse.create_engine()
-    try:
+    with warehouse.exclusive_writer(engine):
+        warehouse.ensure_tables(engine)
         since, until = pipeline.pull_window(engine, source, interval_start, interval_end)
         pull_id = pipeline.pull_id_for(source, since, until)
         with client:
@@ -48,9 +39,7 @@ def _ingest_api(source: str, client, interval_start: datetime, interval_end: dat
                 engine, source, client.iter_pages(since, until),
                 pull_id=pull_id, window_start=since, window_end=until,
             )
-        return result.as_dict()
-    finally:
-        engine.dispose()
+    return result.as_dict()
 
 
 def ingest_inspections(cfg: SourceConfig) -> dict:
@@ -59,16 +48,15 @@ def ingest_inspections(cfg: SourceConfig) -> dict:
     from etl.sources.inspections import DropFolder
 
     engine = warehouse.create_engine()
-    try:
+    with warehouse.exclusive_writer(engine):
+        warehouse.ensure_tables(engine)
         results = pipeline.ingest_files(engine, DropFolder(cfg), run_label="inspections")
-        return {
-            "n_files": len(results),
-            "n_extracted": sum(r.n_extracted for r in results),
-            "n_loaded": sum(r.n_loaded for r in results),
-            "n_quarantined": sum(r.n_quarantined for r in results),
-        }
-    finally:
-        engine.dispose()
+    return {
+        "n_files": len(results),
+        "n_extracted": sum(r.n_extracted for r in results),
+        "n_loaded": sum(r.n_loaded for r in results),
+        "n_quarantined": sum(r.n_quarantined for r in results),
+    }
 
 
 def build_warehouse() -> dict:
@@ -76,7 +64,7 @@ def build_warehouse() -> dict:
     from etl import models, refdata
 
     engine = warehouse.create_engine()
-    try:
+    with warehouse.exclusive_writer(engine):
         warehouse.ensure_tables(engine)
         with engine.begin() as conn:
             refdata.write_reference_tables(conn, refdata.load_reference())
@@ -85,11 +73,9 @@ def build_warehouse() -> dict:
             counts = {
                 table: conn.exec_driver_sql(f"select count(*) from {table}").scalar()
                 for table in ("core.fct_problem", "core.fct_hotline_ticket", "core.fct_event")
-                if f"{table}" in built
+                if table in built
             }
-        return {"n_models": len(built), **counts}
-    finally:
-        engine.dispose()
+    return {"n_models": len(built), **counts}
 
 
 def weekly_report(week_start: date, smtp: SourceConfig | None, *, out_dir: Path | None = None) -> dict:
@@ -97,10 +83,8 @@ def weekly_report(week_start: date, smtp: SourceConfig | None, *, out_dir: Path 
     from etl.report import build_weekly_report, send_weekly_report
 
     engine = warehouse.create_engine()
-    try:
+    with warehouse.exclusive_writer(engine):  # it writes audit.published_figures
         result = build_weekly_report(engine, week_start, out_dir or config.report_dir())
-    finally:
-        engine.dispose()
     recipients = config.report_recipients()
     if smtp is not None and recipients:
         send_weekly_report(result, smtp, recipients)

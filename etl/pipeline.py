@@ -198,6 +198,7 @@ def _load_chunks(conn: Connection, stream: Stream, chunks: Iterable[list[dict]],
         result.n_loaded += len(prepared.staging)
         result.n_quarantined += prepared.n_quarantined
         result.n_duplicates += prepared.n_duplicates
+        log.info("pull %s: %d records written, not yet committed", pull_id, result.n_extracted)
     if not result.is_reconciled:
         raise ReconciliationError(f"{pull_id}: {result.as_dict()} does not add up")
     return result

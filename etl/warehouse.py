@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +30,30 @@ def create_engine(url: str | None = None) -> Engine:
     if parsed.get_backend_name() == "duckdb" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     return sa.create_engine(parsed)
+
+
+@contextmanager
+def exclusive_writer(engine: Engine) -> Iterator[None]:
+    """Hold the embedded warehouse for one writer at a time, across processes; a no-op on PostgreSQL.
+
+    DuckDB lets one process open a file for writing and fails the others at once ("Could not set lock on
+    file"). The Airflow pool `warehouse` serialises tasks under the scheduler; this lock also covers jobs run
+    by hand, tests and the demo, which wait here instead of failing.
+    """
+    database = engine.url.database if engine.url.get_backend_name() == "duckdb" else None
+    if database in (None, "", ":memory:"):
+        yield
+        return
+    import fcntl
+
+    engine.dispose()  # nobody may hold the file while we wait
+    with open(f"{database}.writer.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            engine.dispose()
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def is_duckdb(conn: Connection | Engine) -> bool:

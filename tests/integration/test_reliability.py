@@ -1,0 +1,173 @@
+"""Faults, crashes, reruns and concurrent writers: every record loaded exactly once, nothing half-loaded."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from etl import jobs, pipeline, warehouse
+from etl.config import REPO_ROOT, SourceConfig
+from etl.sources.base import SourceError
+from etl.sources.hotline import HotlineClient
+from simulator import Faults, SimulatorServer, demo_campaign
+from tests.conftest import ENGINES
+
+SINCE = datetime(2026, 9, 6, 16, 0, tzinfo=UTC)  # Monday 2026-09-07 00:00 in Shanghai
+UNTIL = SINCE + timedelta(weeks=2)
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return demo_campaign(seed=11, weeks=2).dataset
+
+
+@pytest.fixture(autouse=True)
+def _salt(monkeypatch):
+    monkeypatch.setenv("CAMPAIGN_PII_SALT", "test-salt")
+
+
+def hotline_config(server: SimulatorServer, **extra) -> SourceConfig:
+    return SourceConfig("hotline_api", host=server.base_url,
+                        extra={"backoff_seconds": 0.01, "page_size": 40, "read_timeout": 0.5, **extra})
+
+
+def ingest_hotline(engine: sa.Engine, cfg: SourceConfig) -> pipeline.PullResult:
+    with HotlineClient(cfg) as client:
+        return pipeline.ingest_api(engine, "hotline", client.iter_pages(SINCE, UNTIL),
+                                   pull_id=pipeline.pull_id_for("hotline", SINCE, UNTIL),
+                                   window_start=SINCE, window_end=UNTIL)
+
+
+def raw_keys(engine: sa.Engine) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.exec_driver_sql("select record_key from raw.hotline_tickets").scalars())
+
+
+def scalar(engine: sa.Engine, sql: str):
+    with engine.connect() as conn:
+        return conn.exec_driver_sql(sql).scalar()
+
+
+@pytest.mark.parametrize("warehouse_url", ENGINES, indirect=True)
+def test_pull_under_20_percent_faults_loads_every_version_exactly_once(engine, dataset) -> None:
+    truth = {f"{t}|{u}" for t, u in dataset.hotline_versions(SINCE, UNTIL)}
+    faults = Faults.mixed(0.2, retry_after=0, slow_seconds=0.8, shift_seconds=0, seed=3)
+    with SimulatorServer(dataset, faults=faults, now=UNTIL) as server:
+        result = ingest_hotline(engine, hotline_config(server, max_attempts=12))
+        injected = sum(v for k, v in server.stats.items() if k.startswith("fault:"))
+    assert injected >= 5
+    keys = raw_keys(engine)
+    assert len(keys) == len(set(keys)) and set(keys) == truth
+    assert result.is_reconciled and result.n_extracted == len(truth)
+    staged = scalar(engine, "select count(*) from staging.hotline_ticket_versions")
+    quarantined = scalar(engine, "select count(distinct source_id) from audit.quarantine where source = 'hotline'")
+    assert staged == result.n_loaded and staged + quarantined == len(truth) - result.n_duplicates
+
+
+@pytest.mark.parametrize("warehouse_url", ENGINES, indirect=True)
+def test_exhausted_retries_fail_the_pull_and_commit_nothing(engine, dataset) -> None:
+    # Pages succeed at first, then the source breaks for good: what was read must not be committed.
+    faults = Faults(script=["ok", "ok"], error_rate=1.0)
+    with SimulatorServer(dataset, faults=faults, now=UNTIL) as server:
+        with pytest.raises(SourceError) as failure:
+            ingest_hotline(engine, hotline_config(server, max_attempts=3))
+    assert failure.value.status in (500, 502, 503, 504) and "hotline_api" in str(failure.value)
+    assert raw_keys(engine) == []
+    assert scalar(engine, "select count(*) from staging.hotline_ticket_versions") == 0
+    assert scalar(engine, "select count(*) from audit.watermarks") == 0
+    assert scalar(engine, "select status from audit.pulls") == "failed"
+
+
+_KILLABLE_LOAD = textwrap.dedent("""
+    import logging, sys
+    from datetime import datetime
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    from etl import pipeline
+    pipeline.CHUNK_RECORDS = 500   # commit-free progress lines early and often
+    from etl import jobs
+    from etl.config import SourceConfig
+    cfg = SourceConfig("hotline_api", host=sys.argv[1], extra={"page_size": 100})
+    jobs.ingest_hotline(cfg, datetime.fromisoformat(sys.argv[2]), datetime.fromisoformat(sys.argv[3]))
+""")
+
+
+def test_load_killed_mid_write_leaves_no_trace_and_the_next_run_completes(tmp_path, dataset, monkeypatch) -> None:
+    url = f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
+    monkeypatch.setenv("CAMPAIGN_WAREHOUSE_URL", url)
+    monkeypatch.setenv("CAMPAIGN_START", "2026-09-07")
+    engine = warehouse.create_engine(url)
+    warehouse.ensure_tables(engine)
+    engine.dispose()
+    truth = {f"{t}|{u}" for t, u in dataset.hotline_versions(SINCE, UNTIL)}
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    with SimulatorServer(dataset, now=UNTIL) as server:
+        process = subprocess.Popen(
+            [sys.executable, "-c", _KILLABLE_LOAD, server.base_url, SINCE.isoformat(), UNTIL.isoformat()],
+            env=env, stderr=subprocess.PIPE, text=True,
+        )
+        written = 0
+        for line in process.stderr:  # wait until rows are written inside the open transaction
+            if "not yet committed" in line:
+                written += 1
+                if written == 2:
+                    break
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        assert written == 2 and process.returncode == -signal.SIGKILL
+
+        assert raw_keys(engine) == []  # the killed transaction left nothing behind
+        assert scalar(engine, "select count(*) from staging.hotline_ticket_versions") == 0
+        assert scalar(engine, "select count(*) from audit.watermarks") == 0
+
+        result = jobs.ingest_hotline(hotline_config(server), SINCE, UNTIL)
+    keys = raw_keys(engine)
+    assert len(keys) == len(set(keys)) and set(keys) == truth
+    assert result["is_reconciled"] and result["n_extracted"] == len(truth)
+    engine.dispose()
+
+
+def test_three_source_jobs_at_once_on_duckdb_wait_for_each_other(tmp_path, monkeypatch) -> None:
+    url = f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
+    monkeypatch.setenv("CAMPAIGN_WAREHOUSE_URL", url)
+    campaign = demo_campaign(seed=5, weeks=1)
+    drop = tmp_path / "drop"
+    campaign.write_drop_files(drop)
+    until = SINCE + timedelta(weeks=1)
+    with campaign.serve() as base_url:
+        script = textwrap.dedent(f"""
+            import sys
+            from datetime import datetime
+            from etl import jobs
+            from etl.config import SourceConfig
+            which = sys.argv[1]
+            since, until = datetime.fromisoformat({SINCE.isoformat()!r}), datetime.fromisoformat({until.isoformat()!r})
+            if which == "inspections":
+                print(jobs.ingest_inspections(SourceConfig("d", conn_type="fs", extra={{"path": {str(drop)!r}}})))
+            else:
+                getattr(jobs, "ingest_" + which)(SourceConfig(which, host={base_url!r}), since, until)
+        """)
+        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+
+        def run(which: str) -> subprocess.CompletedProcess:
+            return subprocess.run([sys.executable, "-c", script, which], env=env, capture_output=True, text=True)
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(3) as pool:
+            done = list(pool.map(run, ["hotline", "events", "inspections"]))
+        elapsed = time.perf_counter() - started
+        for process in done:
+            assert process.returncode == 0, process.stderr[-2000:]
+    engine = warehouse.create_engine(url)
+    statuses = {r[0]: r[1] for r in engine.connect().exec_driver_sql(
+        "select source, count(*) from audit.pulls where status = 'loaded' and is_reconciled group by source")}
+    engine.dispose()
+    assert set(statuses) == {"hotline", "events", "inspections"}, (statuses, elapsed)

@@ -1,0 +1,90 @@
+"""Personal data: PII keys dropped, phones and ID numbers masked, callers hashed with the secret salt."""
+
+import hashlib
+import hmac
+
+import pandas as pd
+import pytest
+
+from etl.normalize.pii import (
+    ID_MASK,
+    PHONE_MASK,
+    caller_hash,
+    caller_hashes,
+    contains_pii,
+    mask_series,
+    mask_text,
+    redact_payload,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("请回电13812345678谢谢", f"请回电{PHONE_MASK}谢谢"),
+        ("手机：138-1234-5678", f"手机{PHONE_MASK}"),  # a keyword takes its colon with it
+        ("手机 138 1234 5678", f"手机{PHONE_MASK}"),
+        ("+86 13812345678", PHONE_MASK),
+        ("８６１３８１２３４５６７８", PHONE_MASK),
+        ("１３８１２３４５６７８", PHONE_MASK),  # full-width digits
+        ("座机0750-3123456", f"座机{PHONE_MASK}"),
+        ("(0750)3123456", PHONE_MASK),
+        ("020-87654321转8", f"{PHONE_MASK}转8"),
+        ("电话3123456", f"电话{PHONE_MASK}"),
+        ("TEL:3312345", f"TEL{PHONE_MASK}"),
+        ("身份证440703199001011234", f"身份证{ID_MASK}"),
+        ("身份证号44070319900101123X。", f"身份证号{ID_MASK}。"),
+        ("身份证号44070319900101123x", f"身份证号{ID_MASK}"),
+    ],
+)
+def test_phones_and_id_numbers_are_masked(text: str, expected: str) -> None:
+    assert mask_text(text) == expected
+    assert mask_series(pd.Series([text])).iloc[0] == expected
+    assert contains_pii(pd.Series([text])).iloc[0]
+    assert not contains_pii(pd.Series([expected])).iloc[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["12345热线转办", "2026年9月8日", "编号DC-2026-001", "金额19800元", "12138123456789", "门牌138号",
+     "工单4407031990010112345"],
+)
+def test_ordinary_numbers_are_left_alone(text: str) -> None:
+    assert mask_text(text) == text
+    assert not contains_pii(pd.Series([text])).iloc[0]
+
+
+def test_redact_payload_drops_pii_keys_and_masks_strings_everywhere() -> None:
+    payload = {
+        "ticket_id": "13812345678",  # an identifier: kept as it is
+        "caller_name": "张三",
+        "Caller_Phone": "13812345678",
+        "id_number": "440703199001011234",
+        "description": "打13812345678找我",
+        "contact": {"phone": "13912345678", "note": "或者0750-3123456"},
+        "history": [{"text": "身份证440703199001011234"}, 3],
+        "lat": 22.5,
+    }
+    assert redact_payload(payload) == {
+        "ticket_id": "13812345678",
+        "description": f"打{PHONE_MASK}找我",
+        "contact": {"note": f"或者{PHONE_MASK}"},
+        "history": [{"text": f"身份证{ID_MASK}"}, 3],
+        "lat": 22.5,
+    }
+    assert payload["caller_name"] == "张三"  # the input is not changed
+
+
+def test_caller_hash_is_a_salted_hmac_of_the_normalized_phone() -> None:
+    expected = hmac.new(b"salt", b"13812345678", hashlib.sha256).hexdigest()
+    for phone in ["13812345678", "138-1234-5678", "+86 138 1234 5678", "１３８１２３４５６７８"]:
+        assert caller_hash(phone, "salt") == expected
+    assert caller_hash("13812345678", "other") != expected
+    assert caller_hash(None, "salt") is None
+    hashes = caller_hashes(pd.Series(["13812345678", None, "138-1234-5678"]), "salt")
+    assert hashes.iloc[0] == hashes.iloc[2] == expected and pd.isna(hashes.iloc[1])
+
+
+def test_caller_hashes_refuses_an_empty_salt() -> None:
+    with pytest.raises(ValueError, match="salt"):
+        caller_hashes(pd.Series(["13812345678"]), "")

@@ -1,0 +1,58 @@
+"""Text cleaning: NFKC, trimming, blanks, spreadsheet numbers, and the key names are matched on."""
+
+import pandas as pd
+import pytest
+
+from etl.normalize.text import clean_text, clean_value, match_key, match_keys
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("  会城街道 ", "会城街道"),
+        ("ＡＢＣ１２３", "ABC123"),  # full-width letters and digits
+        ("（圭峰）会城街道", "(圭峰)会城街道"),  # full-width brackets
+        ("新会\u3000区", "新会 区"),  # ideographic space
+        ("a \t\n b", "a b"),
+        ("", None),
+        ("   ", None),
+        (None, None),
+        (float("nan"), None),
+        (101.0, "101"),  # a spreadsheet's integer id
+        (2.5, "2.5"),
+        (7, "7"),
+        (True, "true"),
+    ],
+)
+def test_clean_value_and_clean_text_agree(value, expected) -> None:
+    assert clean_value(value) == expected
+    cleaned = clean_text(pd.Series([value, "x"], dtype=object))
+    assert (None if pd.isna(cleaned.iloc[0]) else cleaned.iloc[0]) == expected
+    assert cleaned.iloc[1] == "x"
+
+
+def test_clean_text_keeps_the_index_and_handles_empty_and_all_missing() -> None:
+    values = pd.Series([" a ", None, " a "], index=[10, 11, 12])
+    assert clean_text(values).to_dict() == {10: "a", 11: pytest.approx(float("nan"), nan_ok=True), 12: "a"}
+    assert clean_text(pd.Series([], dtype=object)).empty
+    assert clean_text(pd.Series([None, None])).isna().all()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("(圭峰)会城街道", "会城街道"),
+        ("（圭峰）会城街道", "会城街道"),
+        (" 会城 街道 ", "会城街道"),
+        ("Illegal_Parking", "illegal_parking"),
+        ("()", None),
+        (None, None),
+    ],
+)
+def test_match_key(value, expected) -> None:
+    assert match_key(value) == expected
+
+
+def test_match_keys_is_match_key_per_value() -> None:
+    values = pd.Series(["（圭峰）会城街道", None, "会城街道", "（圭峰）会城街道"])
+    assert match_keys(values).fillna("-").tolist() == ["会城街道", "-", "会城街道", "会城街道"]

@@ -59,23 +59,60 @@ def ingest_inspections(cfg: SourceConfig) -> dict:
     }
 
 
+# Core facts validated before a build is published: (table, id column).
+CORE_SUITES = (("core.fct_problem", "problem_id"), ("core.fct_event", "event_id"))
+
+
+class CoreValidationFailed(RuntimeError):
+    """A core fact broke its suite: the build was rolled back and the previous one stays published."""
+
+
 def build_warehouse() -> dict:
-    """Reload the reference tables, then rebuild core and mart from staging, validating core first."""
-    from etl import models, refdata
+    """Reload the reference tables, rebuild core and mart from staging, validate core, then publish."""
+    from datetime import UTC, datetime
+
+    from etl import models, refdata, validate
 
     engine = warehouse.create_engine()
+    outcomes = []
+
+    def validate_core(conn) -> None:
+        for table, id_column in CORE_SUITES:
+            outcome, summary = validate.validate_table(conn, table, id_column)
+            outcomes.append(outcome.record(summary))
+            if not outcome.success:
+                raise CoreValidationFailed(
+                    f"{table} failed {outcome.suite}: {outcome.n_failed} rows, {outcome.table_failures or ''}"
+                    f" {sorted(outcome.failed_ids)}; the previous build stays published"
+                )
+
     with warehouse.exclusive_writer(engine):
         warehouse.ensure_tables(engine)
         with engine.begin() as conn:
             refdata.write_reference_tables(conn, refdata.load_reference())
-        built = models.build(engine)
+        try:
+            built = models.build(engine, before_commit=validate_core)
+        finally:
+            _store_build_validations(engine, outcomes, datetime.now(UTC).replace(tzinfo=None))
         with engine.connect() as conn:
             counts = {
                 table: conn.exec_driver_sql(f"select count(*) from {table}").scalar()
                 for table in ("core.fct_problem", "core.fct_hotline_ticket", "core.fct_event")
                 if table in built
             }
-    return {"n_models": len(built), **counts}
+            docs = validate.build_data_docs(validate.stored_results(conn), config.var_dir() / "data_docs")
+    return {"n_models": len(built), "data_docs": str(docs), **counts}
+
+
+def _store_build_validations(engine, outcomes: list[dict], now) -> None:
+    """Keep the core suites' results, passed or failed, under one build id per run."""
+    import pandas as pd
+
+    if not outcomes:
+        return
+    rows = pd.DataFrame(outcomes).assign(pull_id=f"build:{now:%Y%m%dT%H%M%S}", created_at=now)
+    with engine.begin() as conn:
+        warehouse.upsert(conn, "audit.validation_results", rows, ["pull_id", "suite"])
 
 
 def weekly_report(week_start: date, smtp: SourceConfig | None, *, out_dir: Path | None = None) -> dict:

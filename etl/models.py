@@ -7,6 +7,7 @@ they become the object's comments (what BI tools show) and the README's BI secti
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 from pathlib import Path
@@ -58,16 +59,25 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
     return [models[name] for name in TopologicalSorter(graph).static_order()]
 
 
-def build(engine: Engine, models: list[Model] | None = None) -> list[str]:
+def build(
+    engine: Engine,
+    models: list[Model] | None = None,
+    *,
+    before_commit: Callable[[Connection], None] | None = None,
+) -> list[str]:
     """Rebuild every core table and mart view from staging in one transaction; returns their names.
 
     A core table is dropped and re-created from its select, so the result depends only on staging
     (a rerun gives the same tables); PostgreSQL's `cascade` drops dependent views, re-created below.
+    `before_commit` sees the new tables inside the transaction: if it raises, the build is rolled back
+    and readers keep the previous one (quality checks gate publishing).
     """
     models = discover() if models is None else models
     with engine.begin() as conn:
         for model in models:
             _materialize(conn, model)
+        if before_commit is not None:
+            before_commit(conn)
     return [m.name for m in models]
 
 

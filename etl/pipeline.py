@@ -119,7 +119,7 @@ def ingest_api(
     started = datetime.now(UTC).replace(tzinfo=None)
     try:
         with engine.begin() as conn:
-            result = _load_chunks(conn, stream, _chunked(pages), pull_id)
+            result = _load_chunks(conn, stream, _chunked(pages), pull_id, as_of=window_end)
             _finish(conn, result, started, _utc_naive(window_start), _utc_naive(window_end))
             _advance_watermark(conn, source, _utc_naive(window_end), pull_id)
     except Exception as exc:
@@ -129,14 +129,24 @@ def ingest_api(
     return result
 
 
+class DropFilesRejected(RuntimeError):
+    """Some drop files could not be loaded; the others were. The message names each file and why."""
+
+
 def ingest_files(engine: Engine, drop_folder, *, run_label: str) -> list[PullResult]:
-    """Load each new drop file in its own transaction, marking it processed in the same commit."""
+    """Load each new drop file in its own transaction, marking it processed in the same commit.
+
+    A file that cannot be read or is rejected as a batch is recorded in audit.pulls and left unprocessed
+    (so it is retried after a fix); the other files still load, and the run fails at the end naming it.
+    """
+    from etl.prepare import BatchRejected
     from etl.sources.inspections import DropFileError
 
     with engine.connect() as conn:
         seen = set(conn.exec_driver_sql("select file_sha256 from audit.processed_files").scalars())
     stream = STREAMS["inspections"]
     results = []
+    rejected: list[str] = []
     files = drop_folder.iter_new_files(seen)
     while True:
         started = datetime.now(UTC).replace(tzinfo=None)
@@ -147,21 +157,30 @@ def ingest_files(engine: Engine, drop_folder, *, run_label: str) -> list[PullRes
         except DropFileError as exc:
             # A file that cannot be read at all is recorded and skipped; the others still load.
             _record_failure(engine, "inspections", f"inspections:{exc.file_name}", started, None, None, exc)
+            rejected.append(f"{exc.file_name}: {exc}")
             continue
         pull_id = f"inspections:{drop_file.sha256[:16]}"
         try:
             with engine.begin() as conn:
-                result = _load_chunks(conn, stream, iter([drop_file.records]), pull_id)
+                result = _load_chunks(conn, stream, iter([drop_file.records]), pull_id,
+                                      as_of=started.replace(tzinfo=UTC))
                 _finish(conn, result, started, None, None)
                 upsert(conn, "audit.processed_files", pd.DataFrame([{
                     "file_sha256": drop_file.sha256, "source": "inspections", "file_name": drop_file.name,
                     "n_rows": result.n_extracted, "pull_id": pull_id, "processed_at": started,
                 }]), ["file_sha256"])
+        except BatchRejected as exc:
+            _record_failure(engine, "inspections", pull_id, started, None, None, exc)
+            rejected.append(f"{drop_file.name}: {exc}")
+            continue
         except Exception as exc:
             _record_failure(engine, "inspections", pull_id, started, None, None, exc)
             raise
         log.info("%s file %s: %s", run_label, drop_file.name, result.as_dict())
         results.append(result)
+    if rejected:
+        summary = f"{len(rejected)} drop file(s) not loaded ({len(results)} loaded): "
+        raise DropFilesRejected(summary + "; ".join(rejected))
     return results
 
 
@@ -176,7 +195,10 @@ def _chunked(pages: Iterable[list[dict]]) -> Iterator[list[dict]]:
         yield chunk
 
 
-def _load_chunks(conn: Connection, stream: Stream, chunks: Iterable[list[dict]], pull_id: str) -> PullResult:
+def _load_chunks(
+    conn: Connection, stream: Stream, chunks: Iterable[list[dict]], pull_id: str, *, as_of: datetime
+) -> PullResult:
+    """Prepare and write every chunk; `as_of` is the latest time a record may carry (the window's end)."""
     from etl import refdata
     from etl.prepare import prepare
 
@@ -187,7 +209,7 @@ def _load_chunks(conn: Connection, stream: Stream, chunks: Iterable[list[dict]],
     for records in chunks:
         _write_raw(conn, stream, records, pull_id, received_at)
         frame = pd.DataFrame.from_records([{k: v for k, v in r.items() if k != "raw"} for r in records])
-        prepared = prepare(stream.source, frame, refs, pull_id, salt=salt)
+        prepared = prepare(stream.source, frame, refs, pull_id, salt=salt, as_of=as_of)
         staging = prepared.staging.assign(pull_id=pull_id)
         if stream.newer_column:
             staging = staging.sort_values(stream.newer_column).drop_duplicates(list(stream.staging_key), keep="last")

@@ -4,7 +4,7 @@ UV_VERSION := 0.13.8
 UV := .uv/bin/uv
 VENV_PY := .venv/bin/python
 
-.PHONY: install demo test test-fast lint airflow clean
+.PHONY: install fonts demo test test-fast lint airflow clean
 
 # uv lives in its own tiny venv so that `uv sync` (which prunes .venv to the lock) never removes it.
 $(UV):
@@ -17,13 +17,16 @@ $(UV):
 
 install: .venv/.synced
 
-demo: install
+fonts:
+	@scripts/ensure_cjk_font.sh
+
+demo: install fonts
 	$(VENV_PY) scripts/demo.py
 
-test: install
+test: install fonts
 	$(VENV_PY) -m pytest
 
-test-fast: install
+test-fast: install fonts
 	$(VENV_PY) -m pytest -m "not slow"
 
 lint: install

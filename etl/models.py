@@ -97,3 +97,21 @@ def _materialize(conn: Connection, model: Model) -> None:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def bi_views_markdown(models: list[Model] | None = None) -> str:
+    """The README's BI section, written from the mart files' own @grain and @column lines."""
+    models = discover() if models is None else models
+    parts = []
+    for model in (m for m in models if m.materialization == "view"):
+        rows = "\n".join(f"| `{column}` | {doc.replace('|', '/')} |" for column, doc in model.columns.items())
+        parts.append(f"#### `{model.name}`\n\nGrain: {model.grain or '—'}\n\n| column | meaning |\n|---|---|\n{rows}\n")
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["bi-docs"]:
+        raise SystemExit("usage: python -m etl.models bi-docs")
+    print(bi_views_markdown(), end="")

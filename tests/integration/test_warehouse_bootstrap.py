@@ -63,3 +63,17 @@ def test_upsert_with_newer_column_never_goes_back_in_time(engine: sa.Engine) -> 
         warehouse.upsert(conn, "audit.watermarks", watermark("2026-02-01"), ["source"], newer_column="watermark")
     with engine.connect() as conn:
         assert str(conn.exec_driver_sql("select watermark from audit.watermarks").scalar())[:10] == "2026-03-01"
+
+
+@pytest.mark.parametrize("warehouse_url", ENGINES, indirect=True)
+def test_every_mart_view_documents_its_grain_and_exactly_its_columns(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
+        for model in models.discover():
+            if model.materialization != "view":
+                continue
+            schema, name = model.name.split(".")
+            columns = list(conn.execute(sa.text(
+                "select column_name from information_schema.columns where table_schema = :s and table_name = :t"
+                " order by ordinal_position"), {"s": schema, "t": name}).scalars())
+            assert model.grain, f"{model.name} has no -- @grain line"
+            assert sorted(model.columns) == sorted(columns), f"{model.name}: documented columns differ"

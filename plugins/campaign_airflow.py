@@ -5,10 +5,8 @@ Light on purpose: DAG files import it at parse time, so only the standard librar
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import urllib.request
 from datetime import timedelta
 
 from airflow.sdk import Asset
@@ -44,26 +42,26 @@ def source_config(conn_id: str):
 
 
 def notify_failure(context) -> None:
-    """Post a failed task to CAMPAIGN_ALERT_WEBHOOK (JSON) when configured; always log it."""
+    """Log a failed task and alert CAMPAIGN_ALERT_WEBHOOK and/or CAMPAIGN_ALERT_EMAILS (via smtp_default)."""
+    from etl.alerts import send_failure_alert
+
     ti = context.get("task_instance")
-    message = {
+    failure = {
         "dag_id": getattr(ti, "dag_id", None),
         "task_id": getattr(ti, "task_id", None),
         "run_id": getattr(ti, "run_id", None),
         "try_number": getattr(ti, "try_number", None),
         "error": str(context.get("exception", ""))[:2000],
     }
-    log.error("campaign task failed: %s", message)
-    url = os.environ.get("CAMPAIGN_ALERT_WEBHOOK")
-    if not url:
-        return
-    request = urllib.request.Request(
-        url, data=json.dumps(message).encode(), headers={"Content-Type": "application/json"}, method="POST"
-    )
-    try:
-        urllib.request.urlopen(request, timeout=10).close()
-    except OSError as exc:  # an alert that cannot be sent must not hide the original failure
-        log.warning("failure alert to webhook not delivered: %s", exc)
+    log.error("campaign task failed: %s", failure)
+    emails = [a.strip() for a in os.environ.get("CAMPAIGN_ALERT_EMAILS", "").split(",") if a.strip()]
+    smtp = None
+    if emails:
+        try:
+            smtp = source_config("smtp_default")
+        except Exception as exc:  # noqa: BLE001 - a missing connection must not hide the failure itself
+            log.warning("CAMPAIGN_ALERT_EMAILS is set but smtp_default is not usable: %s", exc)
+    send_failure_alert(failure, webhook=os.environ.get("CAMPAIGN_ALERT_WEBHOOK") or None, emails=emails, smtp=smtp)
 
 
 def default_args() -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -45,10 +46,13 @@ def smtp_server():
         def handle_message(self, message):
             messages.append(message)
 
-    controller = Controller(Collect(), hostname="127.0.0.1", port=0)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
     controller.start()
-    yield SourceConfig("smtp_default", conn_type="smtp", host="127.0.0.1", port=controller.server.sockets[0]
-                       .getsockname()[1], extra={"from_email": "pipeline@example.org", "starttls": False}), messages
+    yield SourceConfig("smtp_default", conn_type="smtp", host="127.0.0.1", port=port,
+                       extra={"from_email": "pipeline@example.org", "starttls": False}), messages
     controller.stop()
 
 

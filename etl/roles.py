@@ -24,7 +24,9 @@ def create_bi_role(engine: Engine, password: str, role: str = DEFAULT_ROLE) -> N
     with engine.begin() as conn:
         exists = conn.exec_driver_sql("select 1 from pg_roles where rolname = %s", (role,)).scalar()
         verb = "alter" if exists else "create"
-        statement = sql.SQL(verb + " role {} with login password {}").format(sql.Identifier(role), sql.Literal(password))
+        statement = sql.SQL(verb + " role {} with login password {}").format(
+            sql.Identifier(role), sql.Literal(password)
+        )
         # The driver reads '%' as a placeholder even without parameters: a password may hold one.
         conn.exec_driver_sql(statement.as_string(conn.connection.driver_connection).replace("%", "%%"))
         for text in split_statements(BI_ROLE_SQL.read_text(encoding="utf-8")):

@@ -8,9 +8,9 @@
 -- @column valid_until: The next event's time (NULL: still current): status_after holds on [event_at, valid_until)
 -- @column channel: The ticket's channel (latest version), as in core.fct_hotline_ticket
 -- @column is_campaign_problem: The ticket is a campaign problem (category not other, latest version)
--- Status as of a moment T: the event with event_at < T <= coalesce(valid_until, infinity); an event is never
--- placed before the ticket's received time nor before the version that preceded it, so the order is the
--- order in which the hotline reported the changes.
+-- Status as of a moment T: the event with event_at < T <= coalesce(valid_until, infinity). A closure counts
+-- from its closed_at, but never before the ticket's received time or the version that preceded it, nor
+-- after the version that reported it, so the order is the order in which the hotline reported the changes.
 with
 
 versions as (
@@ -60,7 +60,7 @@ status_events as (
     select
         ticket_id,
         case
-            when status = 'closed' then greatest(coalesce(closed_at, version_at), previous_version_at)
+            when status = 'closed' then greatest(least(closed_at, version_at), previous_version_at)
             else version_at
         end as event_at,
         1 as kind_order,

@@ -11,6 +11,13 @@
 -- @column has_feedback: The responsible unit has replied (已反馈; a ticket: signed, i.e. in progress or later)
 -- @column is_excluded: Cancelled or closed as a duplicate (撤销/重复件): out of every denominator
 -- @column site_name: Site (点位名称); for tickets the address
+-- @column district_code: District (区/县级市) where the problem is, core.dim_area
+-- @column town_code: Town (镇/街道), core.dim_area
+-- @column community_code: Community or village (社区/村), core.dim_area
+-- @column category_code: Problem category (问题类别), core.dim_category
+-- @column site_type_code: Site type (点位类型), core.dim_site_type; NULL for tickets
+-- @column department_code: Responsible unit (责任单位), core.dim_department
+-- @column supervision_group: Supervision group that found it (督查组); NULL for tickets
 -- Current state only: weekly figures come from core.fct_problem_state_interval, as of each week's end.
 with
 

@@ -20,8 +20,9 @@ Problems (F = inspection finding, H = 12345 ticket, P = patrol report), local da
 | F04 | 03-04          | D2/T3 | HC   | 03-13          | rectified 03-07                                      |
 | F05 | 03-04          | D3/T4 | HC   | 03-13          | no feedback                                          |
 | F06 | 03-05          | D3/T4 | MR   | 03-08 (Sunday) | no feedback                                          |
-| H01 | 03-08 23:59 (Sunday night: W1)  | D1/T2 | MR | 03-13 18:00 | signed 03-10, closed 03-12 15:00, basically satisfied |
-| H03 | 03-05          | D1/T1 | UM   | 03-12          | closed as a duplicate 03-06: out of every denominator |
+| H01 | 03-08 23:59    | D1/T2 | MR   | 03-13 18:00    | Sunday night: still W1. Signed 03-10, closed         |
+|     |                |       |      |                | 03-12 15:00, rated basically satisfied               |
+| H03 | 03-05          | D1/T1 | UM   | 03-12          | duplicate 03-06: out of every denominator            |
 | H04 | 03-06          | D1/T2 | town | 03-20 14:00    | dispatched, cancelled 03-10 (after E1: still in W1)  |
 | F07 | 03-09          | D1/T1 | MR   | 03-13          | rectified 03-13, on its deadline day                 |
 | F08 | 03-10          | D2/T3 | MR   | 03-20          | feedback, never rectified                            |

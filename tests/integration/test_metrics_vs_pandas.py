@@ -216,7 +216,7 @@ def ticket_histories(tickets: pd.DataFrame) -> dict[str, History]:
             satisfaction = None if pd.isna(v.satisfaction) else v.satisfaction
             if v.status != (previous_status or "received"):
                 if v.status == "closed":
-                    at = closed_at or v.version_at
+                    at = min(closed_at or v.version_at, v.version_at)
                     at = max(at, previous_at) if previous_at is not None else at
                 else:
                     at = v.version_at

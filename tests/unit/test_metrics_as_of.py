@@ -14,7 +14,8 @@ DIMS = {
                       {"area_code": "T1", "area_name": "环市街道", "area_level": "town", "parent_code": "D1"}],
     "core.dim_department": [{"department_code": "UM", "department_name": "城管局", "department_kind": "municipal",
                              "town_code": None}],
-    "core.dim_category": [{"category_code": "sanitation", "category_name": "环境卫生", "category_name_en": "sanitation"}],
+    "core.dim_category": [{"category_code": "sanitation", "category_name": "环境卫生",
+                           "category_name_en": "sanitation"}],
     "core.settings": [{"key": "campaign_start", "value": 20260302}],
 }
 
@@ -176,3 +177,13 @@ def test_reply_time_of_a_finding(engine: sa.Engine) -> None:
     assert [(str(w)[:10], int(d), k) for w, d, k in overdue.itertuples(index=False)] == [
         ("2026-03-02", 2, "未反馈"), ("2026-03-09", 9, "未整改"),
     ]
+
+
+@pytest.mark.parametrize("warehouse_url", ENGINES, indirect=True)
+def test_a_closed_time_after_its_report_counts_from_the_report(engine: sa.Engine) -> None:
+    build(engine, tickets=[
+        ticket("2026-03-02 09:00", "received"),
+        ticket("2026-03-05 10:00", "closed", "2026-03-09 10:00"),  # closed_at later than the version: a typo
+        ticket("2026-03-06 10:00", "reopened"),
+    ])
+    assert intervals(engine, "hotline:T1") == [("2026-03-05 10:00", "2026-03-06 10:00")]

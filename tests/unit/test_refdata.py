@@ -51,7 +51,7 @@ def test_taxonomies_and_settings(refs) -> None:
     assert town_departments["town_code"].notna().all()
     assert dict(zip(refs.settings["key"], refs.settings["value"], strict=True)) == {
         "red_departments": 5, "black_departments": 3, "red_districts": 1, "black_districts": 1,
-        "red_towns": 1, "black_towns": 1,
+        "red_towns": 1, "black_towns": 1, "campaign_start": 20260907,
     }
     assert refs.setting("red_departments") == 5
 

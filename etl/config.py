@@ -107,8 +107,15 @@ def pii_salt() -> str:
 
 
 def campaign_start() -> date:
-    """First day counted by cumulative figures."""
-    return date.fromisoformat(os.environ.get("CAMPAIGN_START", "2026-09-07"))
+    """The campaign's first day: `campaign_start` (YYYYMMDD) in etl/reference/settings.csv, where the weekly
+    figures also start; CAMPAIGN_START (an ISO date) overrides it for where a first pull starts."""
+    if os.environ.get("CAMPAIGN_START"):
+        return date.fromisoformat(os.environ["CAMPAIGN_START"])
+    import csv
+
+    with open(REPO_ROOT / "etl" / "reference" / "settings.csv", encoding="utf-8") as handle:
+        value = {row["key"]: row["value"] for row in csv.DictReader(handle)}["campaign_start"]
+    return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
 
 
 def max_quarantine_share() -> float:

@@ -4,4 +4,6 @@ from simulator.demo import DemoCampaign, connection_env, demo_campaign
 from simulator.generator import Dataset, generate
 from simulator.server import Auth, Faults, SimulatorServer
 
-__all__ = ["Auth", "Dataset", "DemoCampaign", "Faults", "SimulatorServer", "connection_env", "demo_campaign", "generate"]
+__all__ = [
+    "Auth", "Dataset", "DemoCampaign", "Faults", "SimulatorServer", "connection_env", "demo_campaign", "generate",
+]

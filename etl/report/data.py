@@ -112,10 +112,12 @@ class WeekData:
     activities: pd.DataFrame  # this week by district, category and organizer
     activities_weekly: pd.DataFrame  # one row per week of the trend window: the sums over the whole city
     activities_cumulative: dict[str, float]  # since the campaign start, as of the end of this week
+    trend_start: date | None = None  # the campaign's first week, when the trend window reaches back before it
 
     @property
     def trend_weeks(self) -> list[ReportWeek]:
-        return [self.week.shift(-i) for i in range(TREND_WEEKS - 1, -1, -1)]
+        weeks = (self.week.shift(-i) for i in range(TREND_WEEKS - 1, -1, -1))
+        return [w for w in weeks if self.trend_start is None or w.week_start >= self.trend_start]
 
     def total_of(self, week: ReportWeek) -> pd.Series:
         """The whole-city row of `week` (NaN measures when the mart has none)."""
@@ -159,7 +161,11 @@ def load_week(engine: Engine | Connection, week_start: date) -> WeekData:
             _read(conn, CATEGORY_VIEW, _CATEGORY_COLUMNS, "week_start = :this", this=this)
             if _has_view(conn, CATEGORY_VIEW) else None
         )
-    trend = [w.week_start for w in (week.shift(-i) for i in range(TREND_WEEKS - 1, -1, -1))]
+        # Weeks before the campaign's first are not drawn as empty slots in the trend charts.
+        campaign_first = conn.execute(sa.text("select min(week_start) from mart.weekly_rectification_total")).scalar()
+    trend_start = campaign_first if campaign_first and campaign_first > first else None
+    trend = [w.week_start for w in (week.shift(-i) for i in range(TREND_WEEKS - 1, -1, -1))
+             if trend_start is None or w.week_start >= trend_start]
     return WeekData(
         week=week,
         total=_complete_weeks(total, trend),
@@ -177,6 +183,7 @@ def load_week(engine: Engine | Connection, week_start: date) -> WeekData:
         # every district x category x organizer has a row each week from its first event on, so the
         # since-the-start totals are the sums of this week's cumulative columns
         activities_cumulative={m: _number(activities[f"{m}_cumulative"].sum()) for m in ACTIVITY_MEASURES},
+        trend_start=trend_start,
     )
 
 

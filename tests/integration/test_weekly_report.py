@@ -416,3 +416,14 @@ def test_a_long_overdue_list_goes_whole_into_a_csv(engine: sa.Engine, tmp_path: 
     assert ws.max_row == HEADER_ROW + 10
     assert result.figures["overdue.n_total"] == n
     assert load_result(result.directory).files == result.files
+
+
+def test_trend_starts_at_the_campaigns_first_week(engine: sa.Engine) -> None:
+    from etl.report.data import load_week
+
+    populate(engine)  # data from W43 on: the 12-week window would reach back to W35
+    first_in_marts = engine.connect().exec_driver_sql("select min(week_start) from mart.weekly_rectification_total")
+    first = first_in_marts.scalar()
+    data = load_week(engine, WEEK.week_start)
+    assert data.trend_weeks[0].week_start == first > WEEK.shift(-11).week_start
+    assert [w.week_start for w in data.trend_weeks] == list(data.total["week_start"])

@@ -383,26 +383,12 @@ def bare_fetch_events(base_url: str, since: datetime, until: datetime, page_size
             page += 1
 
 
-def _bulk_insert(conn, table: str, frame) -> None:
-    """The engine's own bulk path for a DataFrame: DuckDB scans it in place, PostgreSQL gets COPY FROM STDIN."""
-    from etl.warehouse import _copy_into, is_duckdb
-
-    if is_duckdb(conn):
-        raw = conn.connection.driver_connection
-        columns = ", ".join(frame.columns)
-        raw.register("_bench_bulk", frame)
-        try:
-            raw.execute(f"insert into {table} ({columns}) select {columns} from _bench_bulk")
-        finally:
-            raw.unregister("_bench_bulk")
-    else:
-        _copy_into(conn, table, frame)
-
-
 def bulk_baseline(engine, staging_files: dict[str, list[str]], figures: dict) -> None:
     """Bulk-load the staging rows the pipeline upserted into fresh tables of the same shape, in one
     transaction; reading the Parquet spill back is not counted."""
     import pandas as pd
+
+    from etl.warehouse import bulk_insert
 
     with engine.begin() as conn:
         conn.exec_driver_sql("create schema if not exists bench")
@@ -416,7 +402,7 @@ def bulk_baseline(engine, staging_files: dict[str, list[str]], figures: dict) ->
         for path in paths:
             frame = pd.read_parquet(path)
             started = time.perf_counter()
-            _bulk_insert(conn, target, frame)
+            bulk_insert(conn, target, frame)
             seconds += time.perf_counter() - started
             figures["records"] += len(frame)
     started = time.perf_counter()

@@ -152,21 +152,26 @@ def _copy_into(conn: Connection, table: str, frame: pd.DataFrame) -> None:
         copy.write(buffer.getvalue())
 
 
-def replace_rows(conn: Connection, table: str, frame: pd.DataFrame) -> int:
-    """Replace a table's whole content (reference tables) inside the caller's transaction."""
-    conn.exec_driver_sql(f"delete from {table}")
+def bulk_insert(conn: Connection, table: str, frame: pd.DataFrame) -> int:
+    """Append a frame by the engine's own bulk path: DuckDB scans it in place, PostgreSQL gets COPY."""
     if frame.empty:
         return 0
     if is_duckdb(conn):
         raw = conn.connection.driver_connection
-        raw.register("_replace_rows", frame)
+        raw.register("_bulk_rows", frame)
         try:
-            raw.execute(f"insert into {table} ({', '.join(frame.columns)}) select * from _replace_rows")
+            raw.execute(f"insert into {table} ({', '.join(frame.columns)}) select * from _bulk_rows")
         finally:
-            raw.unregister("_replace_rows")
+            raw.unregister("_bulk_rows")
     else:
         _copy_into(conn, table, frame)
     return len(frame)
+
+
+def replace_rows(conn: Connection, table: str, frame: pd.DataFrame) -> int:
+    """Replace a table's whole content (reference tables) inside the caller's transaction."""
+    conn.exec_driver_sql(f"delete from {table}")
+    return bulk_insert(conn, table, frame)
 
 
 def main(argv: list[str]) -> int:

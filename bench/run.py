@@ -49,6 +49,7 @@ CHANGE_SHARE = 0.01
 TO_SQL_SAMPLE = 20_000
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 MIB = 1024 * 1024
+BASELINES = ("baseline", "bare fetch")  # stage names that are not the pipeline
 
 # Issue 8's targets: (key in an engine's result, comparison, bound, the N they are stated at).
 TARGETS = (
@@ -681,7 +682,8 @@ def run_engine(state: dict) -> dict:
         "throughput_ratio_vs_to_sql": _ratio(processing_rate, to_sql["rows_per_s"]),
         "extract_ratio_vs_bare_fetch": _ratio(connector_rate, bare_rate),
         "incremental_share_of_full": _ratio(figures["incremental (jobs.*)"]["seconds"], full_seconds),
-        "peak_rss_mb": max(f["peak_rss_mb"] for f in figures.values()),
+        # the pipeline's stages only: the baselines' memory is not the pipeline's
+        "peak_rss_mb": max(f["peak_rss_mb"] for name, f in figures.items() if not name.startswith(BASELINES)),
         # getrusage's ru_maxrss is the same high-water mark, so clear_refs resets it too: the max over stages
         # is the process's peak after start-up (imports, before the first stage, are below every stage's)
         "process_maxrss_mb": max(
@@ -915,7 +917,7 @@ def markdown(document: dict) -> str:
     row("incremental ÷ full load", [_fmt(e["incremental_share_of_full"], 3) for e in engines.values()], "≤ 0.05")
     row("weekly report, s (first call / warm)",
         [f"{e['report_seconds']:.1f} / {e['report_seconds_warm']:.1f}" for e in engines.values()], "< 15 at 1M")
-    row("peak RSS of any stage, MiB", [_fmt(e["peak_rss_mb"]) for e in engines.values()], "< 1536 at 1M")
+    row("peak RSS of the pipeline's stages, MiB", [_fmt(e["peak_rss_mb"]) for e in engines.values()], "< 1536 at 1M")
     lines += ["", "| stage | " + " | ".join(f"{n} rows/s | {n} s | {n} peak MiB" for n in names) + " |",
               "|---|" + "---:|---:|---:|" * len(names)]
     stage_names = list(next(iter(engines.values()))["stages"])

@@ -17,7 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from etl import config
+from etl import config, refdata
 from etl.warehouse import upsert
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,8 @@ def ingest_api(
     started = datetime.now(UTC).replace(tzinfo=None)
     try:
         with engine.begin() as conn:
-            result = _load_chunks(conn, stream, _chunked(pages), pull_id, as_of=window_end)
+            result = _load_chunks(conn, stream, _chunked(pages), pull_id, as_of=window_end,
+                                  refs=refdata.load_reference())
             _finish(conn, result, started, _utc_naive(window_start), _utc_naive(window_end))
             _advance_watermark(conn, source, _utc_naive(window_end), pull_id)
     except Exception as exc:
@@ -145,6 +146,7 @@ def ingest_files(engine: Engine, drop_folder, *, run_label: str) -> list[PullRes
     with engine.connect() as conn:
         seen = set(conn.exec_driver_sql("select file_sha256 from audit.processed_files").scalars())
     stream = STREAMS["inspections"]
+    refs = refdata.load_reference()  # once per run, not per file
     results = []
     rejected: list[str] = []
     files = drop_folder.iter_new_files(seen)
@@ -163,7 +165,7 @@ def ingest_files(engine: Engine, drop_folder, *, run_label: str) -> list[PullRes
         try:
             with engine.begin() as conn:
                 result = _load_chunks(conn, stream, iter([drop_file.records]), pull_id,
-                                      as_of=started.replace(tzinfo=UTC))
+                                      as_of=started.replace(tzinfo=UTC), refs=refs)
                 _finish(conn, result, started, None, None)
                 upsert(conn, "audit.processed_files", pd.DataFrame([{
                     "file_sha256": drop_file.sha256, "source": "inspections", "file_name": drop_file.name,
@@ -196,13 +198,11 @@ def _chunked(pages: Iterable[list[dict]]) -> Iterator[list[dict]]:
 
 
 def _load_chunks(
-    conn: Connection, stream: Stream, chunks: Iterable[list[dict]], pull_id: str, *, as_of: datetime
+    conn: Connection, stream: Stream, chunks: Iterable[list[dict]], pull_id: str, *, as_of: datetime, refs
 ) -> PullResult:
     """Prepare and write every chunk; `as_of` is the latest time a record may carry (the window's end)."""
-    from etl import refdata
     from etl.prepare import prepare
 
-    refs = refdata.load_reference()
     salt = config.pii_salt()
     result = PullResult(pull_id=pull_id, source=stream.source)
     received_at = datetime.now(UTC).replace(tzinfo=None)

@@ -281,13 +281,7 @@ class SimulatorServer:
         if params.get("status"):
             wanted = {s.strip() for s in params["status"].split(",")}
             window = window[np.isin(hotline.open311_status(window), list(wanted))]
-        page = _int(params, "page", 1)
-        size = _int(params, "page_size", 50, high=self.max_page_size)
-        offset = (page - 1) * size
-        rows = hotline.open311_rows(window[offset:offset + size])
-        if duplicate and rows:
-            rows = hotline.open311_rows(window[max(0, offset - 3):offset]) + rows
-            rows.insert(len(rows) // 2 + 1, rows[len(rows) // 2])
+        rows, _, _ = self._numbered_page(params, window, hotline.open311_rows, duplicate)
         return rows
 
     def events(self, params: dict, now: int | None, duplicate: bool) -> dict:
@@ -295,14 +289,20 @@ class SimulatorServer:
         since = parse_time(params.get("updated_since"), "updated_since") or 0
         until = parse_time(params.get("updated_before"), "updated_before") or (1 << 31) - 1
         window = events.versions.latest(since, until, now)
+        rows, page, size = self._numbered_page(params, window, events.rows, duplicate)
+        return {"data": rows, "page": page, "page_size": size, "total": int(len(window))}
+
+    def _numbered_page(self, params: dict, window, format_rows, duplicate: bool) -> tuple[list, int, int]:
+        """Page `page` of `window` (page-number paging); the duplicate fault repeats rows of the page before
+        and one of its own."""
         page = _int(params, "page", 1)
         size = _int(params, "page_size", 50, high=self.max_page_size)
         offset = (page - 1) * size
-        rows = events.rows(window[offset:offset + size])
+        rows = format_rows(window[offset:offset + size])
         if duplicate and rows:
-            rows = events.rows(window[max(0, offset - 3):offset]) + rows
+            rows = format_rows(window[max(0, offset - 3):offset]) + rows
             rows.insert(len(rows) // 2 + 1, rows[len(rows) // 2])
-        return {"data": rows, "page": page, "page_size": size, "total": int(len(window))}
+        return rows, page, size
 
     def control(self, method: str, path: str, body: dict | None) -> tuple[int, object]:
         if path == "/_faults":

@@ -572,7 +572,7 @@ def run_engine(state: dict) -> dict:
                 profiler.enable()
             if source == "inspections":
                 folder = SpilledDropFolder(drop_paths)
-                results = pipeline.ingest_files(engine, folder, run_label="bench")
+                results = pipeline.ingest_files(engine, folder)
                 read_seconds = folder.read_seconds
                 pulls[source] = [r.as_dict() for r in results]
                 figures["records"] = sum(r.n_extracted for r in results)

@@ -50,7 +50,7 @@ def ingest_inspections(cfg: SourceConfig) -> dict:
     engine = warehouse.create_engine()
     with warehouse.exclusive_writer(engine):
         warehouse.ensure_tables(engine)
-        results = pipeline.ingest_files(engine, DropFolder(cfg), run_label="inspections")
+        results = pipeline.ingest_files(engine, DropFolder(cfg))
     return {
         "n_files": len(results),
         "n_extracted": sum(r.n_extracted for r in results),
@@ -69,9 +69,7 @@ class CoreValidationFailed(RuntimeError):
 
 def build_warehouse() -> dict:
     """Reload the reference tables, rebuild core and mart from staging, validate core, then publish."""
-    from datetime import UTC, datetime
-
-    from etl import models, refdata, validate
+    from etl import models, pipeline, refdata, validate
 
     engine = warehouse.create_engine()
     outcomes = []
@@ -93,7 +91,7 @@ def build_warehouse() -> dict:
         try:
             built = models.build(engine, before_commit=validate_core)
         finally:
-            _store_build_validations(engine, outcomes, datetime.now(UTC).replace(tzinfo=None))
+            _store_build_validations(engine, outcomes, pipeline.utc_now())
         with engine.connect() as conn:
             counts = {
                 table: conn.exec_driver_sql(f"select count(*) from {table}").scalar()

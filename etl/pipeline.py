@@ -77,6 +77,11 @@ class ReconciliationError(RuntimeError):
     """Records went missing between extract and load: the pull is rolled back."""
 
 
+def utc_now() -> datetime:
+    """Now, as the warehouse stores time: naive UTC (only for audit columns, never in load logic)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 def _utc_naive(ts: datetime) -> datetime:
     return ts.astimezone(UTC).replace(tzinfo=None) if ts.tzinfo else ts
 
@@ -116,7 +121,7 @@ def ingest_api(
 ) -> PullResult:
     """Load every page of an API pull in one transaction and advance the watermark to `window_end`."""
     stream = STREAMS[source]
-    started = datetime.now(UTC).replace(tzinfo=None)
+    started = utc_now()
     try:
         with engine.begin() as conn:
             result = _load_chunks(conn, stream, _chunked(pages), pull_id, as_of=window_end,
@@ -134,7 +139,7 @@ class DropFilesRejected(RuntimeError):
     """Some drop files could not be loaded; the others were. The message names each file and why."""
 
 
-def ingest_files(engine: Engine, drop_folder, *, run_label: str) -> list[PullResult]:
+def ingest_files(engine: Engine, drop_folder) -> list[PullResult]:
     """Load each new drop file in its own transaction, marking it processed in the same commit.
 
     A file that cannot be read or is rejected as a batch is recorded in audit.pulls and left unprocessed
@@ -151,7 +156,7 @@ def ingest_files(engine: Engine, drop_folder, *, run_label: str) -> list[PullRes
     rejected: list[str] = []
     files = drop_folder.iter_new_files(seen)
     while True:
-        started = datetime.now(UTC).replace(tzinfo=None)
+        started = utc_now()
         try:
             drop_file = next(files)
         except StopIteration:
@@ -178,7 +183,7 @@ def ingest_files(engine: Engine, drop_folder, *, run_label: str) -> list[PullRes
         except Exception as exc:
             _record_failure(engine, "inspections", pull_id, started, None, None, exc)
             raise
-        log.info("%s file %s: %s", run_label, drop_file.name, result.as_dict())
+        log.info("%s file %s: %s", stream.source, drop_file.name, result.as_dict())
         results.append(result)
     if rejected:
         summary = f"{len(rejected)} drop file(s) not loaded ({len(results)} loaded): "
@@ -205,7 +210,7 @@ def _load_chunks(
 
     salt = config.pii_salt()
     result = PullResult(pull_id=pull_id, source=stream.source)
-    received_at = datetime.now(UTC).replace(tzinfo=None)
+    received_at = utc_now()
     for records in chunks:
         _write_raw(conn, stream, records, pull_id, received_at)
         frame = pd.DataFrame.from_records([{k: v for k, v in r.items() if k != "raw"} for r in records])
@@ -259,7 +264,7 @@ def _write_validations(conn: Connection, validations: list[dict], pull_id: str, 
 def _finish(conn, result: PullResult, started, window_start, window_end, status="loaded", message=None) -> None:
     upsert(conn, "audit.pulls", pd.DataFrame([{
         "pull_id": result.pull_id, "source": result.source, "window_start": window_start,
-        "window_end": window_end, "started_at": started, "finished_at": datetime.now(UTC).replace(tzinfo=None),
+        "window_end": window_end, "started_at": started, "finished_at": utc_now(),
         "status": status, "n_extracted": result.n_extracted, "n_loaded": result.n_loaded,
         "n_quarantined": result.n_quarantined, "n_duplicates": result.n_duplicates,
         "is_reconciled": result.is_reconciled if status == "loaded" else None, "message": message,
@@ -269,7 +274,7 @@ def _finish(conn, result: PullResult, started, window_start, window_end, status=
 def _advance_watermark(conn: Connection, source: str, watermark: datetime, pull_id: str) -> None:
     frame = pd.DataFrame([{
         "source": source, "watermark": watermark, "pull_id": pull_id,
-        "updated_at": datetime.now(UTC).replace(tzinfo=None),
+        "updated_at": utc_now(),
     }])
     upsert(conn, "audit.watermarks", frame, ["source"], newer_column="watermark")
 

@@ -120,16 +120,11 @@ def upsert(
         action += f" where {table}.{newer_column} <= excluded.{newer_column}"
 
     if is_duckdb(conn):
-        raw = conn.connection.driver_connection
-        view = f"_upsert_{abs(hash(table))}"
-        raw.register(view, frame)
-        try:
-            raw.execute(
+        with _duckdb_view(conn, frame) as view:
+            conn.connection.driver_connection.execute(
                 f"insert into {table} ({column_list}) select {column_list} from {view} "
                 f"on conflict ({keys}) {action}"
             )
-        finally:
-            raw.unregister(view)
         return len(frame)
 
     temp = "_upsert_rows"
@@ -141,6 +136,18 @@ def upsert(
     )
     conn.exec_driver_sql(f"drop table {temp}")
     return len(frame)
+
+
+@contextmanager
+def _duckdb_view(conn: Connection, frame: pd.DataFrame) -> Iterator[str]:
+    """The frame as a DuckDB view for one statement: DuckDB scans it in place, no copy."""
+    raw = conn.connection.driver_connection
+    view = "_frame_rows"
+    raw.register(view, frame)
+    try:
+        yield view
+    finally:
+        raw.unregister(view)
 
 
 def _copy_into(conn: Connection, table: str, frame: pd.DataFrame) -> None:
@@ -157,12 +164,10 @@ def bulk_insert(conn: Connection, table: str, frame: pd.DataFrame) -> int:
     if frame.empty:
         return 0
     if is_duckdb(conn):
-        raw = conn.connection.driver_connection
-        raw.register("_bulk_rows", frame)
-        try:
-            raw.execute(f"insert into {table} ({', '.join(frame.columns)}) select * from _bulk_rows")
-        finally:
-            raw.unregister("_bulk_rows")
+        with _duckdb_view(conn, frame) as view:
+            conn.connection.driver_connection.execute(
+                f"insert into {table} ({', '.join(frame.columns)}) select * from {view}"
+            )
     else:
         _copy_into(conn, table, frame)
     return len(frame)

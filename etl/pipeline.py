@@ -7,7 +7,6 @@ an `audit.pulls` row saying why, and the next run starts again from the old wate
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -232,14 +231,15 @@ def _load_chunks(
 
 
 def _write_raw(conn: Connection, stream: Stream, records: list[dict], pull_id: str, received_at: datetime) -> None:
-    from etl.normalize.pii import redact_payload
+    from etl.normalize.pii import redacted_json
 
+    version_values = zip(*([r.get(f) for r in records] for f in stream.version_fields), strict=True)
     frame = pd.DataFrame({
-        "record_key": ["|".join(str(r.get(f)) for f in stream.version_fields) for r in records],
+        "record_key": ["|".join(map(str, values)) for values in version_values],
         "source": stream.source,
         "pull_id": pull_id,
         "received_at": received_at,
-        "payload": [json.dumps(redact_payload(r["raw"]), ensure_ascii=False, default=str) for r in records],
+        "payload": redacted_json([r["raw"] for r in records]),
     })
     # First receipt wins: a re-pull of the same version keeps the original pull id and time.
     upsert(conn, stream.raw_table, frame.drop_duplicates("record_key"), ["record_key"], on_conflict="nothing")

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import unicodedata
+from collections.abc import Sequence
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from etl.normalize.text import per_unique
 
@@ -32,6 +36,8 @@ _ID = r"[1-9１-９]\d{5}(?:18|19|20|１８|１９|２０)\d{2}\d{2}\d{2}\d{3}[\
 # Every pattern above needs seven digits with at most separators between them: a cheap vectorized test
 # (RE2, in Arrow) picks the values worth the real one.
 _CANDIDATE = "[0-9０-９][-0-9０-９ ()（）－]{5,}[0-9０-９]"
+# An ISO date or timestamp and nothing else: matches _CANDIDATE, but no phone or ID pattern fits in it.
+_TIMESTAMP_ONLY = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
 ID_PATTERN = re.compile(rf"(?<!\d){_ID}(?!\d)")
 PHONE_PATTERN = re.compile(rf"(?<!\d)(?:{_MOBILE}|{_LANDLINE})(?!\d)|{_KEYWORD_NUMBER}")
 
@@ -74,6 +80,72 @@ def redact_payload(payload: dict) -> dict:
     Identifier fields (`id`, `*_id`) are left as they are: they are keys, not free text.
     """
     return _redact(payload)
+
+
+def redacted_json(payloads: Sequence[dict]) -> list[str]:
+    """`json.dumps(redact_payload(p), ensure_ascii=False, default=str)` of every payload, column by column.
+
+    A source's payloads share their keys, so PII keys are found once per key set, and the masking regexes
+    run only on the distinct strings that could hold a number and are not plain timestamps (RE2 over the
+    column picks them). Nested values take `redact_payload`'s own path.
+    """
+    kept_by_keys: dict[tuple, tuple | None] = {}  # key set -> keys kept, None when nothing is dropped
+    key_sets = []
+    for payload in payloads:
+        keys = tuple(payload)
+        if keys not in kept_by_keys:
+            kept = tuple(k for k in keys if str(k).strip().lower() not in PII_KEYS)
+            kept_by_keys[keys] = None if len(kept) == len(keys) else kept
+        key_sets.append(keys)
+    columns = dict.fromkeys(k for keys in kept_by_keys for k in keys if str(k).strip().lower() not in PII_KEYS)
+    replaced: dict[int, dict] = {}  # row -> {key: redacted value}
+    for key in columns:
+        for row, value in _redacted_column(str(key), [payload.get(key) for payload in payloads]):
+            replaced.setdefault(row, {})[key] = value
+    dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
+    out = []
+    for row, (payload, keys) in enumerate(zip(payloads, key_sets, strict=True)):
+        kept = kept_by_keys[keys]
+        if kept is not None:
+            payload = {k: payload[k] for k in kept}
+        if row in replaced:
+            payload = {**payload, **replaced[row]}
+        out.append(dumps(payload))
+    return out
+
+
+# Columns pandas infers as one of these hold no string and no nested value.
+_FLAT_KINDS = frozenset({"string", "integer", "floating", "boolean", "empty", "mixed-integer-float", "decimal",
+                         "datetime", "datetime64", "date", "timedelta", "time"})
+
+
+def _redacted_column(key: str, values: list) -> list[tuple[int, object]]:
+    """(row, redacted value) for the values of one payload key that redaction changes."""
+    changed = []
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    is_identifier = key == "id" or key.endswith("_id")  # keys, not free text: only nested values are redacted
+    if kind == "string" and not is_identifier:
+        text = pa.array(values, type=pa.string())
+        maybe = pc.and_kleene(pc.match_substring_regex(text, _CANDIDATE),
+                              pc.invert(pc.match_substring_regex(text, _TIMESTAMP_ONLY)))
+        rows = pc.indices_nonzero(maybe.fill_null(False)).to_pylist()
+    elif kind in _FLAT_KINDS:
+        rows = []
+    else:  # mixed types, nested dicts or lists: the recursive path, value by value
+        redactable = (dict, list) if is_identifier else (str, dict, list)
+        rows = [i for i, v in enumerate(values) if isinstance(v, redactable)]
+    memo: dict[str, str] = {}
+    for row in rows:
+        value = values[row]
+        if isinstance(value, str):
+            redacted = memo.get(value)
+            if redacted is None:
+                redacted = memo[value] = mask_text(value)
+        else:
+            redacted = _redact(value, key)
+        if redacted != value:
+            changed.append((row, redacted))
+    return changed
 
 
 def _redact(value: object, key: str | None = None) -> object:

@@ -2,6 +2,9 @@
 
 import hashlib
 import hmac
+import json
+import random
+from datetime import datetime
 
 import pandas as pd
 import pytest
@@ -15,6 +18,7 @@ from etl.normalize.pii import (
     mask_series,
     mask_text,
     redact_payload,
+    redacted_json,
 )
 
 
@@ -73,6 +77,50 @@ def test_redact_payload_drops_pii_keys_and_masks_strings_everywhere() -> None:
         "lat": 22.5,
     }
     assert payload["caller_name"] == "张三"  # the input is not changed
+
+
+def _random_payloads(n: int, seed: int) -> list[dict]:
+    """Payloads in the shapes sources send: shared key sets, PII keys in any case, phones and IDs in text,
+    timestamps (alone and with a phone after them), nested values, numbers, identifiers shaped like phones."""
+    rng = random.Random(seed)
+    texts = [
+        "路面破损", "请回电13812345678", "手机：138-1234-5678", "座机0750-3123456", "身份证440703199001011234",
+        "１３８１２３４５６７８", "2026-09-07", "2026-09-07T10:00:00+08:00", "2026-09-07 10:00:00 13812345678",
+        "2026-09-07T10:00:00.123Z", "20260907100000", "编号 1234567", "", "tel:0750 3123456",
+    ]
+    def scalar():
+        return rng.choice([rng.choice(texts), None, rng.randint(0, 10**11), 22.5, True, datetime(2026, 9, 7)])
+    key_sets = [
+        ("ticket_id", "description", "updated_at", "caller_phone", "caller_name", "lat"),
+        ("ticket_id", "description", "updated_at", "Caller_Phone ", "notes"),
+        ("service_request_id", "id", "address", "contact", "history"),
+    ]
+    payloads = []
+    for _ in range(n):
+        payload = {}
+        for key in rng.choice(key_sets):
+            if key in ("contact", "history") or rng.random() < 0.05:
+                payload[key] = {"phone": scalar(), "note": scalar(), "items": [scalar(), {"电话": scalar()}]}
+            elif key == "updated_at":
+                payload[key] = rng.choice(texts[6:10])
+            else:
+                payload[key] = scalar()
+        payloads.append(payload)
+    return payloads
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_redacted_json_is_redact_payload_dumped(seed: int) -> None:
+    payloads = _random_payloads(400, seed)
+    expected = [json.dumps(redact_payload(p), ensure_ascii=False, default=str) for p in payloads]
+    assert redacted_json(payloads) == expected
+
+
+def test_redacted_json_leaves_no_phone_in_any_line() -> None:
+    lines = redacted_json([{"ticket_id": "T1", "description": "请回电13812345678", "caller_phone": "13912345678"},
+                           {"ticket_id": "T2", "description": "无", "note": {"手机": "13712345678"}}])
+    assert not any(phone in "".join(lines) for phone in ("13812345678", "13912345678", "13712345678"))
+    assert json.loads(lines[0]) == {"ticket_id": "T1", "description": f"请回电{PHONE_MASK}"}
 
 
 def test_caller_hash_is_a_salted_hmac_of_the_normalized_phone() -> None:

@@ -1,8 +1,11 @@
 """One pull of one source, end to end: extract -> raw -> prepare (validate + normalize) -> staging -> audit.
 
-Each pull is one transaction: raw payloads, staging rows, quarantine rows, validation results, the
-reconciliation row and the advanced watermark commit together or not at all. A failed pull leaves only
-an `audit.pulls` row saying why, and the next run starts again from the old watermark.
+A pull commits in segments of at most CHUNK_RECORDS records. A segment's raw payloads, staging rows,
+quarantine rows, validation results, the pull's running reconciliation and a checkpoint watermark commit
+together or not at all, so memory stays bounded however long the window (a first pull backfills the whole
+campaign). A pull that fails keeps its committed segments (each complete and reconciled), says why in
+`audit.pulls`, and the next run resumes from the checkpoint; a pull that fits in one segment (every
+scheduled one) is all or nothing. Loads upsert on the version key, so re-pulling an overlap is a no-op.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from etl.warehouse import upsert
 
 log = logging.getLogger(__name__)
 
-# Records are prepared and loaded in chunks of this many, so memory does not grow with the pull.
+# Records prepared and committed per transaction, so memory does not grow with the pull.
 CHUNK_RECORDS = 50_000
 
 
@@ -35,12 +38,13 @@ class Stream:
     staging_key: tuple[str, ...]
     version_fields: tuple[str, ...]  # record-contract fields that make the raw record key
     newer_column: str | None = None  # staging keeps the newest version only (an edit replaces)
+    updated_column: str | None = None  # staging's source update time, an API pull's checkpoint
 
 
 STREAMS = {
     "hotline": Stream(
         "hotline", "raw.hotline_tickets", "staging.hotline_ticket_versions",
-        ("ticket_id", "version_at"), ("ticket_id", "updated_at"),
+        ("ticket_id", "version_at"), ("ticket_id", "updated_at"), updated_column="version_at",
     ),
     "inspections": Stream(
         "inspections", "raw.inspection_findings", "staging.inspection_finding_versions",
@@ -48,6 +52,7 @@ STREAMS = {
     ),
     "events": Stream(
         "events", "raw.events", "staging.events", ("event_id",), ("event_id", "updated_at"), "updated_at",
+        updated_column="updated_at",
     ),
 }
 
@@ -70,6 +75,12 @@ class PullResult:
 
     def as_dict(self) -> dict:
         return {**asdict(self), "is_reconciled": self.is_reconciled}
+
+    def add(self, part: PullResult) -> None:
+        self.n_extracted += part.n_extracted
+        self.n_loaded += part.n_loaded
+        self.n_quarantined += part.n_quarantined
+        self.n_duplicates += part.n_duplicates
 
 
 class ReconciliationError(RuntimeError):
@@ -118,17 +129,31 @@ def ingest_api(
     window_start: datetime,
     window_end: datetime,
 ) -> PullResult:
-    """Load every page of an API pull in one transaction and advance the watermark to `window_end`."""
+    """Load every page of an API pull, a segment per transaction, then advance the watermark to `window_end`.
+
+    Between segments the watermark is a checkpoint: the latest update time loaded. Sources order pages by
+    update time, so every version not yet read is at or after it, and a resumed pull (from the checkpoint,
+    inclusive) misses nothing.
+    """
     stream = STREAMS[source]
     started = utc_now()
+    window = (_utc_naive(window_start), _utc_naive(window_end))
+    refs = refdata.load_reference()
+    result = PullResult(pull_id=pull_id, source=source)
     try:
+        for records in _chunked(pages):
+            with engine.begin() as conn:
+                part, checkpoint = _load_records(conn, stream, records, pull_id, as_of=window_end, refs=refs)
+                result.add(part)
+                _finish(conn, result, started, *window, status="loading")
+                if checkpoint is not None:
+                    _advance_watermark(conn, source, min(checkpoint, window[1]), pull_id)
+            log.info("pull %s: %d records committed", pull_id, result.n_extracted)
         with engine.begin() as conn:
-            result = _load_chunks(conn, stream, _chunked(pages), pull_id, as_of=window_end,
-                                  refs=refdata.load_reference())
-            _finish(conn, result, started, _utc_naive(window_start), _utc_naive(window_end))
-            _advance_watermark(conn, source, _utc_naive(window_end), pull_id)
+            _finish(conn, result, started, *window)
+            _advance_watermark(conn, source, window[1], pull_id)
     except Exception as exc:
-        _record_failure(engine, source, pull_id, started, window_start, window_end, exc)
+        _record_failure(engine, result, started, *window, exc)
         raise
     log.info("pull %s: %s", pull_id, result.as_dict())
     return result
@@ -162,26 +187,26 @@ def ingest_files(engine: Engine, drop_folder) -> list[PullResult]:
             break
         except DropFileError as exc:
             # A file that cannot be read at all is recorded and skipped; the others still load.
-            _record_failure(engine, "inspections", f"inspections:{exc.file_name}", started, None, None, exc)
+            failed = PullResult(pull_id=f"inspections:{exc.file_name}", source="inspections")
+            _record_failure(engine, failed, started, None, None, exc)
             rejected.append(f"{exc.file_name}: {exc}")
             continue
         pull_id = f"inspections:{drop_file.sha256[:16]}"
         try:
             with engine.begin() as conn:
-                result = _load_chunks(conn, stream, iter([drop_file.records]), pull_id,
-                                      as_of=started.replace(tzinfo=UTC), refs=refs)
+                result, _ = _load_records(conn, stream, drop_file.records, pull_id,
+                                          as_of=started.replace(tzinfo=UTC), refs=refs)
                 _finish(conn, result, started, None, None)
                 upsert(conn, "audit.processed_files", pd.DataFrame([{
                     "file_sha256": drop_file.sha256, "source": "inspections", "file_name": drop_file.name,
                     "n_rows": result.n_extracted, "pull_id": pull_id, "processed_at": started,
                 }]), ["file_sha256"])
-        except BatchRejected as exc:
-            _record_failure(engine, "inspections", pull_id, started, None, None, exc)
+        except Exception as exc:
+            _record_failure(engine, PullResult(pull_id=pull_id, source="inspections"), started, None, None, exc)
+            if not isinstance(exc, BatchRejected):
+                raise
             rejected.append(f"{drop_file.name}: {exc}")
             continue
-        except Exception as exc:
-            _record_failure(engine, "inspections", pull_id, started, None, None, exc)
-            raise
         log.info("%s file %s: %s", stream.source, drop_file.name, result.as_dict())
         results.append(result)
     if rejected:
@@ -201,33 +226,42 @@ def _chunked(pages: Iterable[list[dict]]) -> Iterator[list[dict]]:
         yield chunk
 
 
-def _load_chunks(
-    conn: Connection, stream: Stream, chunks: Iterable[list[dict]], pull_id: str, *, as_of: datetime, refs
-) -> PullResult:
-    """Prepare and write every chunk; `as_of` is the latest time a record may carry (the window's end)."""
+def _load_records(
+    conn: Connection, stream: Stream, records: list[dict], pull_id: str, *, as_of: datetime, refs
+) -> tuple[PullResult, datetime | None]:
+    """Prepare and write one segment; `as_of` is the latest time a record may carry (the window's end).
+
+    Returns the segment's reconciliation and the latest update time it staged (None if nothing or no such column).
+    """
     from etl.prepare import prepare
 
-    salt = config.pii_salt()
     result = PullResult(pull_id=pull_id, source=stream.source)
     received_at = utc_now()
-    for records in chunks:
-        _write_raw(conn, stream, records, pull_id, received_at)
-        frame = pd.DataFrame.from_records([{k: v for k, v in r.items() if k != "raw"} for r in records])
-        prepared = prepare(stream.source, frame, refs, pull_id, salt=salt, as_of=as_of)
-        staging = prepared.staging.assign(pull_id=pull_id)
-        if stream.newer_column:
-            staging = staging.sort_values(stream.newer_column).drop_duplicates(list(stream.staging_key), keep="last")
-        upsert(conn, stream.staging_table, staging, stream.staging_key, newer_column=stream.newer_column)
-        _write_quarantine(conn, prepared.quarantine, pull_id, received_at)
-        _write_validations(conn, prepared.validations, pull_id, received_at)
-        result.n_extracted += len(records)
-        result.n_loaded += len(prepared.staging)
-        result.n_quarantined += prepared.n_quarantined
-        result.n_duplicates += prepared.n_duplicates
-        log.info("pull %s: %d records written, not yet committed", pull_id, result.n_extracted)
+    _write_raw(conn, stream, records, pull_id, received_at)
+    prepared = prepare(stream.source, _records_frame(records), refs, pull_id, salt=config.pii_salt(), as_of=as_of)
+    staging = prepared.staging.assign(pull_id=pull_id)
+    if stream.newer_column:
+        staging = staging.sort_values(stream.newer_column).drop_duplicates(list(stream.staging_key), keep="last")
+    upsert(conn, stream.staging_table, staging, stream.staging_key, newer_column=stream.newer_column)
+    _write_quarantine(conn, prepared.quarantine, pull_id, received_at)
+    _write_validations(conn, prepared.validations, pull_id, received_at)
+    result.n_extracted = len(records)
+    result.n_loaded = len(prepared.staging)
+    result.n_quarantined = prepared.n_quarantined
+    result.n_duplicates = prepared.n_duplicates
+    log.info("pull %s: %d records written, not yet committed", pull_id, result.n_extracted)
     if not result.is_reconciled:
         raise ReconciliationError(f"{pull_id}: {result.as_dict()} does not add up")
-    return result
+    latest = staging[stream.updated_column].max() if stream.updated_column and len(staging) else None
+    return result, (None if latest is None or pd.isna(latest) else latest.to_pydatetime())
+
+
+def _records_frame(records: list[dict]) -> pd.DataFrame:
+    """The records' contract fields as columns (`raw`, the payload as received, left out), built column-wise."""
+    keys = records[0].keys()
+    if any(r.keys() != keys for r in records):
+        keys = dict.fromkeys(k for r in records for k in r).keys()
+    return pd.DataFrame({k: [r.get(k) for r in records] for k in keys if k != "raw"})
 
 
 def _write_raw(conn: Connection, stream: Stream, records: list[dict], pull_id: str, received_at: datetime) -> None:
@@ -267,7 +301,8 @@ def _finish(conn, result: PullResult, started, window_start, window_end, status=
         "window_end": window_end, "started_at": started, "finished_at": utc_now(),
         "status": status, "n_extracted": result.n_extracted, "n_loaded": result.n_loaded,
         "n_quarantined": result.n_quarantined, "n_duplicates": result.n_duplicates,
-        "is_reconciled": result.is_reconciled if status == "loaded" else None, "message": message,
+        "is_reconciled": None if status == "failed" and not result.n_extracted else result.is_reconciled,
+        "message": message,
     }]), ["pull_id"])
 
 
@@ -279,13 +314,11 @@ def _advance_watermark(conn: Connection, source: str, watermark: datetime, pull_
     upsert(conn, "audit.watermarks", frame, ["source"], newer_column="watermark")
 
 
-def _record_failure(engine, source, pull_id, started, window_start, window_end, exc) -> None:
-    """Say why a pull failed, in its own transaction (the pull's own work was rolled back)."""
-    result = PullResult(pull_id=pull_id, source=source)
+def _record_failure(engine, result: PullResult, started, window_start, window_end, exc) -> None:
+    """Say why a pull failed, in its own transaction; the counts are those of its committed segments."""
     try:
         with engine.begin() as conn:
-            _finish(conn, result, started, window_start and _utc_naive(window_start),
-                    window_end and _utc_naive(window_end), status="failed",
+            _finish(conn, result, started, window_start, window_end, status="failed",
                     message=f"{type(exc).__name__}: {exc}"[:4000])
     except Exception:  # the warehouse itself may be what failed; the original error is what matters
-        log.exception("could not record the failure of pull %s", pull_id)
+        log.exception("could not record the failure of pull %s", result.pull_id)

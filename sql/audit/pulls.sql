@@ -6,7 +6,7 @@ create table if not exists audit.pulls (
     window_end      timestamp,
     started_at      timestamp not null,
     finished_at     timestamp,
-    status          text      not null,
+    status          text      not null,  -- loading (segments committed so far), loaded, failed
     n_extracted     integer,
     n_loaded        integer,
     n_quarantined   integer,

@@ -87,12 +87,43 @@ def test_exhausted_retries_fail_the_pull_and_commit_nothing(engine, dataset) -> 
     assert scalar(engine, "select status from audit.pulls") == "failed"
 
 
+@pytest.mark.parametrize("warehouse_url", ENGINES, indirect=True)
+def test_a_pull_failing_after_a_segment_keeps_it_and_the_next_run_resumes_from_its_checkpoint(
+    engine, dataset, monkeypatch
+) -> None:
+    monkeypatch.setattr(pipeline, "CHUNK_RECORDS", 100)
+    truth = {f"{t}|{u}" for t, u in dataset.hotline_versions(SINCE, UNTIL)}
+    # Three pages of 40 make one segment of 120, committed; the fourth page never comes.
+    faults = Faults(script=["ok"] * 3, error_rate=1.0)
+    with SimulatorServer(dataset, faults=faults, now=UNTIL) as server:
+        with pytest.raises(SourceError):
+            ingest_hotline(engine, hotline_config(server, max_attempts=2))
+    committed = raw_keys(engine)
+    assert len(committed) == len(set(committed)) == 120 and set(committed) <= truth
+    with engine.connect() as conn:
+        status, extracted, loaded, quarantined, duplicates = conn.exec_driver_sql(
+            "select status, n_extracted, n_loaded, n_quarantined, n_duplicates from audit.pulls").one()
+        checkpoint = conn.exec_driver_sql("select watermark from audit.watermarks").scalar()
+        latest_staged = conn.exec_driver_sql("select max(version_at) from staging.hotline_ticket_versions").scalar()
+    assert (status, extracted) == ("failed", 120) and loaded + quarantined + duplicates == 120
+    assert checkpoint == latest_staged and SINCE.replace(tzinfo=None) < checkpoint < UNTIL.replace(tzinfo=None)
+
+    since, until = pipeline.pull_window(engine, "hotline", UNTIL - timedelta(hours=1), UNTIL)
+    assert since == checkpoint.replace(tzinfo=UTC)  # the next run resumes where the committed segment ended
+    with SimulatorServer(dataset, now=UNTIL) as server, HotlineClient(hotline_config(server)) as client:
+        pipeline.ingest_api(engine, "hotline", client.iter_pages(since, until),
+                            pull_id=pipeline.pull_id_for("hotline", since, until), window_start=since, window_end=until)
+    keys = raw_keys(engine)
+    assert len(keys) == len(set(keys)) and set(keys) == truth
+    assert scalar(engine, "select watermark from audit.watermarks") == UNTIL.replace(tzinfo=None)
+
+
 _KILLABLE_LOAD = textwrap.dedent("""
     import logging, sys
     from datetime import datetime
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     from etl import pipeline
-    pipeline.CHUNK_RECORDS = 500   # commit-free progress lines early and often
+    pipeline.CHUNK_RECORDS = 500   # segments commit early and often
     from etl import jobs
     from etl.config import SourceConfig
     cfg = SourceConfig("hotline_api", host=sys.argv[1], extra={"page_size": 100})
@@ -115,7 +146,7 @@ def test_load_killed_mid_write_leaves_no_trace_and_the_next_run_completes(tmp_pa
             env=env, stderr=subprocess.PIPE, text=True,
         )
         written = 0
-        for line in process.stderr:  # wait until rows are written inside the open transaction
+        for line in process.stderr:  # the first segment commits; kill inside the second one's transaction
             if "not yet committed" in line:
                 written += 1
                 if written == 2:
@@ -124,9 +155,15 @@ def test_load_killed_mid_write_leaves_no_trace_and_the_next_run_completes(tmp_pa
         process.wait()
         assert written == 2 and process.returncode == -signal.SIGKILL
 
-        assert raw_keys(engine) == []  # the killed transaction left nothing behind
-        assert scalar(engine, "select count(*) from staging.hotline_ticket_versions") == 0
-        assert scalar(engine, "select count(*) from audit.watermarks") == 0
+        # Exactly the first segment is there, reconciled: nothing of the killed one.
+        keys = raw_keys(engine)
+        assert 500 <= len(keys) < 600 and set(keys) <= truth
+        with engine.connect() as conn:
+            status, extracted, loaded, quarantined, duplicates = conn.exec_driver_sql(
+                "select status, n_extracted, n_loaded, n_quarantined, n_duplicates from audit.pulls").one()
+        assert status == "loading" and extracted == len(keys) == loaded + quarantined + duplicates
+        assert scalar(engine, "select count(*) from staging.hotline_ticket_versions") == loaded
+        assert scalar(engine, "select watermark from audit.watermarks") < UNTIL.replace(tzinfo=None)
 
         result = jobs.ingest_hotline(hotline_config(server), SINCE, UNTIL)
     keys = raw_keys(engine)

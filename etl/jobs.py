@@ -79,9 +79,10 @@ def build_warehouse() -> dict:
             outcome, summary = validate.validate_table(conn, table, id_column)
             outcomes.append(outcome.record(summary))
             if not outcome.success:
+                failures = [f"{label} (e.g. {ids[:5]})" for label, ids in outcome.failed_ids.items()]
                 raise CoreValidationFailed(
-                    f"{table} failed {outcome.suite}: {outcome.n_failed} rows, {outcome.table_failures or ''}"
-                    f" {sorted(outcome.failed_ids)}; the previous build stays published"
+                    f"{table} failed its suite on {outcome.n_failed} rows: "
+                    f"{'; '.join(outcome.table_failures + failures)}; the previous build stays published"
                 )
 
     with warehouse.exclusive_writer(engine):

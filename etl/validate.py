@@ -217,10 +217,27 @@ def _observed(value: object) -> object:
 
 
 def validate_table(conn, table: str, id_column: str) -> tuple[ValidationOutcome, dict]:
-    """Read a warehouse table and run its suite (same name as the table) on it, e.g. core.fct_problem."""
-    result = conn.exec_driver_sql(f"select * from {table}")
-    frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-    return validate_frame(table, frame, id_column)
+    """Read a warehouse table and run its suite (same name as the table) on it, e.g. core.fct_problem.
+
+    Only the columns the suite names are read, unless it has table-level expectations (they see all columns).
+    """
+    from etl.warehouse import read_frame
+
+    columns = suite_columns(table)
+    selected = "*" if columns is None else ", ".join(dict.fromkeys([id_column, *columns]))
+    return validate_frame(table, read_frame(conn, f"select {selected} from {table}"), id_column)
+
+
+def suite_columns(suite_name: str) -> list[str] | None:
+    """The columns a suite's expectations name, or None when one of them is about the whole table."""
+    columns: list[str] = []
+    for expectation in load_suite_definition(suite_name)["expectations"]:
+        if expectation["type"].startswith("expect_table_"):
+            return None
+        kwargs = expectation["kwargs"]
+        named = [kwargs.get("column"), kwargs.get("column_A"), kwargs.get("column_B"), *kwargs.get("column_list", [])]
+        columns += [c for c in named if c]
+    return list(dict.fromkeys(columns))
 
 
 # --- Data Docs ---------------------------------------------------------------------------------------

@@ -179,21 +179,6 @@ def replace_rows(conn: Connection, table: str, frame: pd.DataFrame) -> int:
     return bulk_insert(conn, table, frame)
 
 
-def main(argv: list[str]) -> int:
-    """`python -m etl.warehouse bootstrap`: create everything in the configured warehouse."""
-    if argv[1:] != ["bootstrap"]:
-        print("usage: python -m etl.warehouse bootstrap", file=sys.stderr)
-        return 2
-    engine = create_engine()
-    bootstrap(engine)
-    print(f"warehouse ready: {engine.url.render_as_string(hide_password=True)}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv))
-
-
 def fingerprints(engine: Engine, schemas: Sequence[str] = ("core", "mart")) -> dict[str, str]:
     """A content hash per table and view in `schemas`, independent of row order: equal means same content."""
     import hashlib
@@ -210,3 +195,25 @@ def fingerprints(engine: Engine, schemas: Sequence[str] = ("core", "mart")) -> d
             rows = pd.util.hash_pandas_object(frame.astype(str), index=False).sort_values().to_numpy()
             result[f"{schema}.{name}"] = hashlib.sha256(rows.tobytes()).hexdigest()[:16] + f":{len(frame)}"
     return result
+
+
+def read_frame(conn: Connection, sql: str) -> pd.DataFrame:
+    """A query's result as a DataFrame by the engine's fast path: DuckDB hands its columns over whole."""
+    if is_duckdb(conn):
+        return conn.connection.driver_connection.execute(sql).df()
+    return pd.read_sql_query(sa.text(sql), conn)
+
+
+def main(argv: list[str]) -> int:
+    """`python -m etl.warehouse bootstrap`: create everything in the configured warehouse."""
+    if argv[1:] != ["bootstrap"]:
+        print("usage: python -m etl.warehouse bootstrap", file=sys.stderr)
+        return 2
+    engine = create_engine()
+    bootstrap(engine)
+    print(f"warehouse ready: {engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))

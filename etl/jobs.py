@@ -67,8 +67,11 @@ class CoreValidationFailed(RuntimeError):
     """A core fact broke its suite: the build was rolled back and the previous one stays published."""
 
 
-def build_warehouse() -> dict:
-    """Reload the reference tables, rebuild core and mart from staging, validate core, then publish."""
+def build_warehouse(full: bool = False) -> dict:
+    """Reload the reference tables, rebuild core and mart from staging, validate core, then publish.
+
+    Keyed core models recompute only the records loaded since the last build, unless `full`.
+    """
     from etl import models, pipeline, refdata, validate
 
     engine = warehouse.create_engine()
@@ -90,7 +93,7 @@ def build_warehouse() -> dict:
         with engine.begin() as conn:
             refdata.write_reference_tables(conn, refdata.load_reference())
         try:
-            built = models.build(engine, before_commit=validate_core)
+            built = models.build(engine, before_commit=validate_core, incremental=not full)
         finally:
             _store_build_validations(engine, outcomes, pipeline.utc_now())
         with engine.connect() as conn:

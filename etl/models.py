@@ -2,16 +2,25 @@
 
 A model file holds one select. Lines `-- @grain <text>` and `-- @column <name>: <text>` document it;
 they become the object's comments (what BI tools show) and the README's BI section.
+
+A core model with `-- @key <column>` holds rows that depend only on the upstream rows of the same record (a
+ticket, a finding): its inputs are read in import CTEs (`name as (select * from schema.table)`), and an
+incremental build recomputes just the records loaded since the last build (`audit.changed_records`, written
+by the loads) by deleting their rows and inserting them again from the same select with those inputs
+restricted to them. Everything else (aggregates, dimensions, views) is rebuilt in full every time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from graphlib import TopologicalSorter
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from etl.warehouse import SQL_DIR, split_statements
@@ -20,6 +29,19 @@ MODEL_LAYERS = {"core": "table", "mart": "view"}
 _REFERENCE = re.compile(r"\b(core|mart)\.([a-z_][a-z0-9_]*)\b")
 _COLUMN_DOC = re.compile(r"^--\s*@column\s+([a-z_][a-z0-9_]*)\s*:\s*(.+)$", re.MULTILINE)
 _GRAIN_DOC = re.compile(r"^--\s*@grain\s+(.+)$", re.MULTILINE)
+_KEY_DOC = re.compile(r"^--\s*@key\s+([a-z_]+)\s*$", re.MULTILINE)
+_IMPORT = re.compile(r"select \* from ([a-z_]+\.[a-z_]+)(?=\s*\))")
+
+# Staging tables by the record key their rows belong to (the keyed core models declare theirs).
+STAGING_KEYS = {"staging.hotline_ticket_versions": "ticket_id", "staging.inspection_finding_versions": "finding_id"}
+# A key column -> SQL for (record kind, record id) of a row, as in audit.changed_records.
+_RECORD_OF_KEY = {
+    "ticket_id": ("'ticket'", "ticket_id"),
+    "finding_id": ("'finding'", "finding_id"),
+    # problem_id is source || ':' || source_id; an inspection problem is a finding, the others are tickets
+    "problem_id": ("case when split_part(problem_id, ':', 1) = 'inspection' then 'finding' else 'ticket' end",
+                   "substr(problem_id, strpos(problem_id, ':') + 1)"),
+}
 
 
 @dataclass(frozen=True)
@@ -33,6 +55,11 @@ class Model:
     depends_on: frozenset[str]
     grain: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
+    key: str | None = None  # `-- @key`: rows depend only on the same record's upstream rows
+
+    @property
+    def sql_hash(self) -> str:
+        return hashlib.sha256(self.select.encode("utf-8")).hexdigest()[:16]
 
 
 def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
@@ -46,6 +73,7 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
             if len(statements) != 1:
                 raise ValueError(f"{path}: a model holds exactly one select, found {len(statements)} statements")
             grain = _GRAIN_DOC.search(text)
+            key = _KEY_DOC.search(text)
             models[name] = Model(
                 name=name,
                 path=path,
@@ -54,8 +82,15 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
                 depends_on=frozenset(f"{s}.{t}" for s, t in _REFERENCE.findall(statements[0])) - {name},
                 grain=grain.group(1).strip() if grain else None,
                 columns={c: d.strip() for c, d in _COLUMN_DOC.findall(text)},
+                key=key.group(1) if key else None,
             )
+            if key and key.group(1) not in _RECORD_OF_KEY:
+                raise ValueError(f"{path}: @key {key.group(1)} is not one of {sorted(_RECORD_OF_KEY)}")
     graph = {name: {d for d in m.depends_on if d in models} for name, m in models.items()}
+    for model in models.values():
+        unkeyed = sorted(d for d in graph[model.name] if not models[d].key)
+        if model.key and unkeyed:
+            raise ValueError(f"{model.path}: a keyed model may read only staging and keyed models, not {unkeyed}")
     return [models[name] for name in TopologicalSorter(graph).static_order()]
 
 
@@ -64,21 +99,71 @@ def build(
     models: list[Model] | None = None,
     *,
     before_commit: Callable[[Connection], None] | None = None,
+    incremental: bool = False,
 ) -> list[str]:
-    """Rebuild every core table and mart view from staging in one transaction; returns their names.
+    """Rebuild core tables and mart views from staging in one transaction; returns their names.
 
     A core table is dropped and re-created from its select, so the result depends only on staging
     (a rerun gives the same tables); PostgreSQL's `cascade` drops dependent views, re-created below.
+    With `incremental`, keyed models only recompute the records in audit.changed_records, unless a model's
+    SQL changed or its table is missing since the last build (then everything is rebuilt). Only the loads
+    record changes: after writing staging by other means, build in full.
     `before_commit` sees the new tables inside the transaction: if it raises, the build is rolled back
     and readers keep the previous one (quality checks gate publishing).
     """
     models = discover() if models is None else models
     with engine.begin() as conn:
+        # The changes this build covers; a load committing meanwhile stays queued for the next one.
+        conn.exec_driver_sql("create temporary table changed_now as select record_kind, record_id"
+                             " from audit.changed_records")
+        refresh = incremental and _is_current(conn, models)
         for model in models:
-            _materialize(conn, model)
+            if refresh and model.key:
+                _refresh(conn, model, models)
+            else:
+                _materialize(conn, model)
         if before_commit is not None:
             before_commit(conn)
+        conn.exec_driver_sql(
+            "delete from audit.changed_records where exists (select 1 from changed_now"
+            " where changed_now.record_kind = changed_records.record_kind"
+            " and changed_now.record_id = changed_records.record_id)"
+        )
+        conn.exec_driver_sql("drop table changed_now")
+        _record_builds(conn, models)
     return [m.name for m in models]
+
+
+def _is_current(conn: Connection, models: list[Model]) -> bool:
+    """Every core model was last built from its present SQL."""
+    built = dict(conn.exec_driver_sql("select model, sql_hash from audit.model_builds").all())
+    return all(built.get(m.name) == m.sql_hash for m in models if m.materialization == "table")
+
+
+def _refresh(conn: Connection, model: Model, models: list[Model]) -> None:
+    """Delete the changed records' rows of a keyed model and insert them again, from their upstream rows only."""
+    keys = {**STAGING_KEYS, **{m.name: m.key for m in models if m.key}}
+
+    def restricted(match: re.Match) -> str:
+        table = match.group(1)
+        return match.group(0) if table not in keys else f"{match.group(0)} where {_is_changed(keys[table])}"
+
+    conn.exec_driver_sql(f"delete from {model.name} where {_is_changed(model.key)}")
+    conn.exec_driver_sql(f"insert into {model.name} {_IMPORT.sub(restricted, model.select)}")
+
+
+def _is_changed(key: str) -> str:
+    kind, record_id = _RECORD_OF_KEY[key]
+    return (f"exists (select 1 from changed_now where changed_now.record_kind = {kind}"
+            f" and changed_now.record_id = {record_id})")
+
+
+def _record_builds(conn: Connection, models: list[Model]) -> None:
+    built_at = datetime.now(UTC).replace(tzinfo=None)
+    conn.exec_driver_sql("delete from audit.model_builds")
+    rows = [{"model": m.name, "hash": m.sql_hash, "at": built_at} for m in models if m.materialization == "table"]
+    insert = "insert into audit.model_builds (model, sql_hash, built_at) values (:model, :hash, :at)"
+    conn.execute(sa.text(insert), rows)
 
 
 def _materialize(conn: Connection, model: Model) -> None:

@@ -33,6 +33,7 @@ class Stream:
     """Where one source's records land, and what identifies one version of a record."""
 
     source: str
+    record_kind: str  # what one record is, in audit.changed_records: ticket, finding, event
     raw_table: str
     staging_table: str
     staging_key: tuple[str, ...]
@@ -43,15 +44,15 @@ class Stream:
 
 STREAMS = {
     "hotline": Stream(
-        "hotline", "raw.hotline_tickets", "staging.hotline_ticket_versions",
+        "hotline", "ticket", "raw.hotline_tickets", "staging.hotline_ticket_versions",
         ("ticket_id", "version_at"), ("ticket_id", "updated_at"), updated_column="version_at",
     ),
     "inspections": Stream(
-        "inspections", "raw.inspection_findings", "staging.inspection_finding_versions",
+        "inspections", "finding", "raw.inspection_findings", "staging.inspection_finding_versions",
         ("finding_id", "file_sha256"), ("file_sha256", "row_number"),
     ),
     "events": Stream(
-        "events", "raw.events", "staging.events", ("event_id",), ("event_id", "updated_at"), "updated_at",
+        "events", "event", "raw.events", "staging.events", ("event_id",), ("event_id", "updated_at"), "updated_at",
         updated_column="updated_at",
     ),
 }
@@ -243,6 +244,8 @@ def _load_records(
     if stream.newer_column:
         staging = staging.sort_values(stream.newer_column).drop_duplicates(list(stream.staging_key), keep="last")
     upsert(conn, stream.staging_table, staging, stream.staging_key, newer_column=stream.newer_column)
+    changed = pd.DataFrame({"record_kind": stream.record_kind, "record_id": staging[stream.staging_key[0]].unique()})
+    upsert(conn, "audit.changed_records", changed, ["record_kind", "record_id"], on_conflict="nothing")
     _write_quarantine(conn, prepared.quarantine, pull_id, received_at)
     _write_validations(conn, prepared.validations, pull_id, received_at)
     result.n_extracted = len(records)

@@ -1,3 +1,4 @@
+-- @key ticket_id
 -- @grain one row per hotline ticket (12345, app, patrol, media, open311): its latest version
 -- @column ticket_id: The hotline system's ticket id (工单编号)
 -- @column channel: 12345 / app / patrol (创文巡查小程序) / media (曝光台) / open311

@@ -1,3 +1,4 @@
+-- @key ticket_id
 -- @grain one row per change of a hotline ticket: received, each status change, each (new) rating
 -- @column ticket_id: The hotline system's ticket id (工单编号)
 -- @column event_seq: 1, 2, ... in time order within the ticket

@@ -1,3 +1,4 @@
+-- @key finding_id
 -- @grain one row per inspection finding (督查/暗访/测评发现的问题): its latest upload
 -- @column finding_id: The finding's id in the supervision sheets (编号)
 -- @column file_name: Drop file of the latest upload

@@ -1,3 +1,4 @@
+-- @key problem_id
 -- @grain one row per campaign problem: an inspection finding (latest upload), or a hotline / patrol ticket in a campaign category (not other)
 -- @column problem_id: source || ':' || source_id, e.g. inspection:DC-2026-001, hotline:T123, patrol:P9
 -- @column source: inspection (督查/暗访/测评), hotline (12345 and other citizen channels), patrol (创文巡查小程序)

@@ -1,3 +1,4 @@
+-- @key problem_id
 -- @grain one row per problem and uninterrupted stretch during which it counted as rectified
 -- @column problem_id: source || ':' || source_id (see core.fct_problem)
 -- @column rectified_from: Rectified from (整改完成), inclusive, naive UTC

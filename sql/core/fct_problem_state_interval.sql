@@ -1,3 +1,4 @@
+-- @key problem_id
 -- @grain one row per problem and stretch of time between two consecutive status events, from found onwards
 -- @column problem_id: source || ':' || source_id (see core.fct_problem)
 -- @column event_seq: The status event (core.fct_problem_status_event) that starts the stretch

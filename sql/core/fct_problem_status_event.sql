@@ -1,3 +1,4 @@
+-- @key problem_id
 -- @grain one row per change of a problem's status: found, feedback, dispatched, in_progress, rectified, reinspection_passed, reopened, cancelled, duplicate, received
 -- @column problem_id: source || ':' || source_id (see core.fct_problem)
 -- @column source: inspection / hotline / patrol

@@ -93,6 +93,11 @@ def warehouse_url() -> str:
     return os.environ.get("CAMPAIGN_WAREHOUSE_URL") or f"duckdb:///{var_dir() / 'warehouse.duckdb'}"
 
 
+def duckdb_memory_limit() -> str:
+    """DuckDB's buffer pool per process (its default is 80% of RAM: it would keep every block it writes)."""
+    return os.environ.get("CAMPAIGN_DUCKDB_MEMORY_LIMIT", "512MB")
+
+
 def reference_dir() -> Path:
     """The reference set (areas, categories, departments, ...): another city is another folder."""
     return Path(os.environ.get("CAMPAIGN_REFERENCE_DIR", REPO_ROOT / "etl" / "reference" / "jiangmen"))

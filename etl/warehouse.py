@@ -27,9 +27,12 @@ def create_engine(url: str | None = None) -> Engine:
         # Airflow's Connection.get_uri() says postgres://, which SQLAlchemy 2 rejects; psycopg 3 is installed.
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     parsed = sa.make_url(url)
-    if parsed.get_backend_name() == "duckdb" and parsed.database not in (None, "", ":memory:"):
+    if parsed.get_backend_name() != "duckdb":
+        return sa.create_engine(parsed)
+    if parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    return sa.create_engine(parsed)
+    # Bounded, DuckDB spills to disk (the file's .tmp folder) instead of growing with the warehouse.
+    return sa.create_engine(parsed, connect_args={"config": {"memory_limit": config.duckdb_memory_limit()}})
 
 
 @contextmanager

@@ -12,7 +12,7 @@ dataset's, nor the other engine's). A child runs, in order:
    `DropFolder.iter_new_files` over the drop folder; records are spilled to disk in the pipeline's chunks
    (that time is not counted) so the next stage is timed without HTTP;
 2. prepare + load: `pipeline.ingest_api` / `pipeline.ingest_files` on those records, every row through
-   the production validation and normalization, one transaction per pull as in production;
+   the production validation and normalization, committed per segment as in production;
 3. build: `jobs.build_warehouse()` (reference tables, core + mart, core suites, Data Docs);
 4. baselines on the same rows and engine: bulk load of the staging rows the pipeline upserted (DuckDB
    `insert ... select` from a registered DataFrame, PostgreSQL `COPY FROM STDIN`) into fresh tables of the

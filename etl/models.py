@@ -56,10 +56,7 @@ class Model:
     grain: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
     key: str | None = None  # `-- @key`: rows depend only on the same record's upstream rows
-
-    @property
-    def sql_hash(self) -> str:
-        return hashlib.sha256(self.select.encode("utf-8")).hexdigest()[:16]
+    sql_hash: str = ""  # of the whole file, so an edited comment is rebuilt too
 
 
 def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
@@ -83,6 +80,7 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
                 grain=grain.group(1).strip() if grain else None,
                 columns={c: d.strip() for c, d in _COLUMN_DOC.findall(text)},
                 key=key.group(1) if key else None,
+                sql_hash=hashlib.sha256(text.encode("utf-8")).hexdigest()[:16],
             )
             if key and key.group(1) not in _RECORD_OF_KEY:
                 raise ValueError(f"{path}: @key {key.group(1)} is not one of {sorted(_RECORD_OF_KEY)}")
@@ -105,9 +103,9 @@ def build(
 
     A core table is dropped and re-created from its select, so the result depends only on staging
     (a rerun gives the same tables); PostgreSQL's `cascade` drops dependent views, re-created below.
-    With `incremental`, keyed models only recompute the records in audit.changed_records, unless a model's
-    SQL changed or its table is missing since the last build (then everything is rebuilt). Only the loads
-    record changes: after writing staging by other means, build in full.
+    With `incremental`, keyed models only recompute the records in audit.changed_records, unless a core
+    model's file changed since the last build (then everything is rebuilt). Only the loads record changes:
+    after writing staging by other means, build in full.
     `before_commit` sees the new tables inside the transaction: if it raises, the build is rolled back
     and readers keep the previous one (quality checks gate publishing).
     """

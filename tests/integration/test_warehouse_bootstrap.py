@@ -1,5 +1,8 @@
 """The warehouse bootstrap creates every layer from sql/ on both engines, and can run again."""
 
+from datetime import date, datetime
+
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -77,3 +80,30 @@ def test_every_mart_view_documents_its_grain_and_exactly_its_columns(engine: sa.
                 " order by ordinal_position"), {"s": schema, "t": name}).scalars())
             assert model.grain, f"{model.name} has no -- @grain line"
             assert sorted(model.columns) == sorted(columns), f"{model.name}: documented columns differ"
+
+
+@pytest.mark.parametrize("warehouse_url", ENGINES, indirect=True)
+@pytest.mark.parametrize("arrow_can_type_it", [True, False])
+def test_bulk_insert_keeps_every_value_as_it_was(engine: sa.Engine, arrow_can_type_it: bool) -> None:
+    """NULL stays NULL and '' stays '', quotes, commas, newlines and CJK survive, times keep microseconds."""
+    frame = pd.DataFrame({
+        "k": ["a", "b", "c"],
+        "s": ["", None, '他说"好",\n第二行'],
+        "t": pd.to_datetime(["2026-09-07 10:00:00.123456", None, "2026-12-31 23:59:59.000000"]),
+        "d": [date(2026, 9, 7), None, date(2026, 12, 31)],
+        "b": pd.array([True, None, False], dtype="boolean"),
+        "n": [1.5, None, -2.0],
+        # a column Arrow cannot type as it is (text and numbers mixed) is written as text
+        "m": ["x", 1, None] if not arrow_can_type_it else ["x", "1", None],
+    })
+    with engine.begin() as conn:
+        conn.exec_driver_sql("create table audit.roundtrip (k text, s text, t timestamp, d date, b boolean,"
+                             " n double precision, m text)")
+        warehouse.bulk_insert(conn, "audit.roundtrip", frame)
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("select k, s, t, d, b, n, m from audit.roundtrip order by k").all()
+    assert [tuple(r) for r in rows] == [
+        ("a", "", datetime(2026, 9, 7, 10, 0, 0, 123456), date(2026, 9, 7), True, 1.5, "x"),
+        ("b", None, None, None, None, None, "1"),
+        ("c", '他说"好",\n第二行', datetime(2026, 12, 31, 23, 59, 59), date(2026, 12, 31), False, -2.0, None),
+    ]

@@ -36,8 +36,9 @@ _ID = r"[1-9１-９]\d{5}(?:18|19|20|１８|１９|２０)\d{2}\d{2}\d{2}\d{3}[\
 # Every pattern above needs seven digits with at most separators between them: a cheap vectorized test
 # (RE2, in Arrow) picks the values worth the real one.
 _CANDIDATE = "[0-9０-９][-0-9０-９ ()（）－]{5,}[0-9０-９]"
-# An ISO date or timestamp and nothing else: matches _CANDIDATE, but no phone or ID pattern fits in it.
-_TIMESTAMP_ONLY = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
+# An ISO date or timestamp and nothing else: matches _CANDIDATE, but no phone or ID pattern fits in it (every
+# one needs ten digits or more in a row; a fraction of a second has at most nine).
+_TIMESTAMP_ONLY = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
 ID_PATTERN = re.compile(rf"(?<!\d){_ID}(?!\d)")
 PHONE_PATTERN = re.compile(rf"(?<!\d)(?:{_MOBILE}|{_LANDLINE})(?!\d)|{_KEYWORD_NUMBER}")
 

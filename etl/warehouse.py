@@ -208,7 +208,7 @@ def fingerprints(engine: Engine, schemas: Sequence[str] = ("core", "mart")) -> d
         names = conn.execute(query, {"schemas": list(schemas)}).all()
         result = {}
         for schema, name in names:
-            frame = pd.read_sql_query(sa.text(f"select * from {schema}.{name}"), conn)
+            frame = read_frame(conn, f"select * from {schema}.{name}")
             rows = pd.util.hash_pandas_object(frame.astype(str), index=False).sort_values().to_numpy()
             result[f"{schema}.{name}"] = hashlib.sha256(rows.tobytes()).hexdigest()[:16] + f":{len(frame)}"
     return result

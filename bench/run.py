@@ -326,22 +326,26 @@ def build_probe(seconds: dict[str, float]) -> Iterator[None]:
 
     for (module, name), label in targets.items():
         setattr(module, name, timed(label, originals[(module, name)]))
-    materialize = models._materialize
+    builders = {name: getattr(models, name) for name in ("_materialize", "_refresh")}
 
-    def per_model(conn, model):
-        started = time.perf_counter()
-        try:
-            return materialize(conn, model)
-        finally:
-            seconds[f"model {model.name}"] = time.perf_counter() - started
+    def per_model(function: Callable) -> Callable:
+        def wrapper(conn, model, *args):
+            started = time.perf_counter()
+            try:
+                return function(conn, model, *args)
+            finally:
+                seconds[f"model {model.name}"] = time.perf_counter() - started
+        return wrapper
 
-    models._materialize = per_model
+    for name, function in builders.items():
+        setattr(models, name, per_model(function))
     try:
         yield
     finally:
         for (module, name), function in originals.items():
             setattr(module, name, function)
-        models._materialize = materialize
+        for name, function in builders.items():
+            setattr(models, name, function)
 
 
 # --- baselines -----------------------------------------------------------------------------------------
@@ -610,9 +614,7 @@ def run_engine(state: dict) -> dict:
     with stages.stage("build (jobs.build_warehouse)") as figures, build_probe(build_parts):
         built = jobs.build_warehouse()
         figures["records"] = sum(probe.staging_rows.values())
-    slowest = sorted((k for k in build_parts if k.startswith("model ")), key=build_parts.get, reverse=True)
-    stages.figures["build (jobs.build_warehouse)"]["breakdown_seconds"] = {
-        k: round(v, 3) for k, v in build_parts.items() if not k.startswith("model ") or k in slowest[:6]}
+    stages.figures["build (jobs.build_warehouse)"]["breakdown_seconds"] = _build_breakdown(build_parts)
     stages.figures["build (jobs.build_warehouse)"]["built"] = {k: v for k, v in built.items() if k != "data_docs"}
 
     # 4. baselines on the same rows and engine -------------------------------------------------------------
@@ -635,7 +637,8 @@ def run_engine(state: dict) -> dict:
     shutil.copy2(change, drop_dir / change.name)
     _set_clock(base_url, None)
     incremental: dict[str, dict] = {}
-    with stages.stage("incremental (jobs.*)") as figures:
+    incremental_build_parts: dict[str, float] = {}
+    with stages.stage("incremental (jobs.*)") as figures, build_probe(incremental_build_parts):
         for name, call in (
             ("hotline", lambda: jobs.ingest_hotline(hotline_cfg, cut, until)),
             ("events", lambda: jobs.ingest_events(events_cfg, cut, until)),
@@ -647,6 +650,7 @@ def run_engine(state: dict) -> dict:
             incremental[name] = {"seconds": round(time.perf_counter() - started, 3),
                                  **{k: v for k, v in outcome.items() if k.startswith("n_")}}
         figures["records"] = sum(v.get("n_extracted", 0) for v in incremental.values())
+    incremental["build"]["breakdown_seconds"] = _build_breakdown(incremental_build_parts)
     stages.figures["incremental (jobs.*)"]["parts"] = incremental
 
     # 6. the weekly report ------------------------------------------------------------------------------------
@@ -708,6 +712,12 @@ def _breakdown(steps: dict[str, float], total: float) -> dict[str, float]:
     return out
 
 
+def _build_breakdown(parts: dict[str, float]) -> dict[str, float]:
+    """The build's parts with its six slowest models."""
+    slowest = sorted((k for k in parts if k.startswith("model ")), key=parts.get, reverse=True)[:6]
+    return {k: round(v, 3) for k, v in parts.items() if not k.startswith("model ") or k in slowest}
+
+
 def _ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 4) if a is not None and b else None
 
@@ -760,8 +770,8 @@ def _child_env() -> dict:
 
 
 @contextlib.contextmanager
-def postgres_database(admin_url: str) -> Iterator[tuple[str, str]]:
-    """A throwaway database on the server, dropped afterwards: (URL, URL without password)."""
+def postgres_database(admin_url: str, keep: bool = False) -> Iterator[tuple[str, str]]:
+    """A throwaway database on the server, dropped afterwards unless `keep`: (URL, URL without password)."""
     import sqlalchemy as sa
 
     admin = sa.make_url(admin_url)
@@ -773,8 +783,11 @@ def postgres_database(admin_url: str) -> Iterator[tuple[str, str]]:
     try:
         yield url.render_as_string(hide_password=False), url.render_as_string(hide_password=True)
     finally:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f'drop database if exists "{name}" with (force)')
+        if keep:
+            print(f"kept database {name}", file=sys.stderr)
+        else:
+            with engine.connect() as conn:
+                conn.exec_driver_sql(f'drop database if exists "{name}" with (force)')
         engine.dispose()
 
 
@@ -831,7 +844,7 @@ def run(args: argparse.Namespace) -> dict:
                 }
                 with contextlib.ExitStack() as stack:
                     if name == "postgres":
-                        state["url"], state["url_safe"] = stack.enter_context(postgres_database(args.pg_url))
+                        state["url"], state["url_safe"] = stack.enter_context(postgres_database(args.pg_url, args.keep))
                     else:
                         state["url"] = state["url_safe"] = f"duckdb:///{engine_dir / 'warehouse.duckdb'}"
                     document["engines"][name] = _run_child(state, engine_dir)
@@ -952,7 +965,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="admin URL of the PostgreSQL server (a throwaway database is created and dropped)")
     parser.add_argument("--profile", help="folder: cProfile the prepare + load stage into <folder>/*.prof")
     parser.add_argument("--work-dir", help="where the temporary files go (default: the system's temp folder)")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary files")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary files and the PostgreSQL database")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 

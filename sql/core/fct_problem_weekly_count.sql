@@ -1,0 +1,162 @@
+-- @key problem_id
+-- @grain one row per problem and weekly rectification count it adds to: found in a week, due in a week, or the start or end of a stretch in which it counts towards the cumulative figures (core.agg_rectification_weekly sums them)
+-- @column problem_id: source || ':' || source_id (see core.fct_problem)
+-- @column week_start: Local Monday of the week the row counts in
+-- @column kind: found (the week it was found), due (the week its deadline falls in), stretch_start / stretch_end (a stretch of not being cancelled/duplicate begins / ends that week)
+-- @column district_code: The problem's district (latest known)
+-- @column town_code: Its town (镇/街道)
+-- @column department_code: Its responsible department
+-- @column category_code: Its category
+-- @column found_week_start: Local Monday of the week it was found (the cumulative counts start from the campaign's first week)
+-- @column n_found: found: 1 if not cancelled/duplicate at the week's end
+-- @column n_rectified: found: 1 if also rectified at the week's end
+-- @column found_change: stretch_start +1, stretch_end -1: the running sum is the cumulative found count
+-- @column rectified_change: the same for stretches in which the problem is rectified
+-- @column n_due: due: 1 if not cancelled/duplicate at the week's end
+-- @column n_rectified_on_time: due: 1 if also rectified as of the deadline (rectified_at <= due_at, not reopened by then)
+-- State as of each week's end (Sunday 24:00 local) comes from core.fct_problem_state_interval, so a week
+-- rebuilt after later data arrived gives the figures it had at its end. Per problem, so an incremental
+-- build recomputes only the problems loaded since, and the weekly aggregate is a sum.
+with
+
+problems as (
+    select * from core.fct_problem
+),
+
+stretches as (
+    select * from core.fct_problem_state_interval
+),
+
+-- Each problem's cutoffs: the end of the week it was found in and of the week it falls due in (Monday
+-- 00:00 local = Sunday 16:00 UTC). Computed, not joined from dim_week, so the state lookups below are
+-- plain joins on problem_id.
+problem_cutoffs as (
+    select
+        problem_id,
+        district_code,
+        town_code,
+        department_code,
+        category_code,
+        due_at,
+        cast(date_trunc('week', found_at + interval '8 hours') as date) as found_week_start,
+        date_trunc('week', found_at + interval '8 hours') + interval '7 days' - interval '8 hours'
+            as found_week_end_utc,
+        cast(date_trunc('week', due_at + interval '8 hours') as date) as due_week_start,
+        date_trunc('week', due_at + interval '8 hours') + interval '7 days' - interval '8 hours'
+            as due_week_end_utc
+    from problems
+),
+
+found_in_week as (
+    select
+        problem_cutoffs.problem_id,
+        problem_cutoffs.found_week_start as week_start,
+        'found' as kind,
+        case when not stretches.is_excluded then 1 else 0 end as n_found,
+        case when stretches.is_rectified and not stretches.is_excluded then 1 else 0 end as n_rectified,
+        0 as found_change,
+        0 as rectified_change,
+        0 as n_due,
+        0 as n_rectified_on_time
+    from problem_cutoffs
+    inner join stretches
+        on stretches.problem_id = problem_cutoffs.problem_id
+        and stretches.valid_from < problem_cutoffs.found_week_end_utc
+        and coalesce(stretches.valid_until, problem_cutoffs.found_week_end_utc) >= problem_cutoffs.found_week_end_utc
+),
+
+due_in_week as (
+    select
+        problem_cutoffs.problem_id,
+        problem_cutoffs.due_week_start as week_start,
+        'due' as kind,
+        0 as n_found,
+        0 as n_rectified,
+        0 as found_change,
+        0 as rectified_change,
+        case when not state_at_week_end.is_excluded then 1 else 0 end as n_due,
+        case
+            when not state_at_week_end.is_excluded and coalesce(state_at_deadline.is_rectified, false) then 1
+            else 0
+        end as n_rectified_on_time
+    from problem_cutoffs
+    inner join stretches as state_at_week_end
+        on state_at_week_end.problem_id = problem_cutoffs.problem_id
+        and state_at_week_end.valid_from < problem_cutoffs.due_week_end_utc
+        and coalesce(state_at_week_end.valid_until, problem_cutoffs.due_week_end_utc)
+            >= problem_cutoffs.due_week_end_utc
+    left join stretches as state_at_deadline
+        on state_at_deadline.problem_id = problem_cutoffs.problem_id
+        and state_at_deadline.valid_from <= problem_cutoffs.due_at
+        and (state_at_deadline.valid_until is null or state_at_deadline.valid_until > problem_cutoffs.due_at)
+    where problem_cutoffs.due_at is not null
+),
+
+-- A stretch counts at the end of every week from the one it starts in up to (not including) the one it
+-- ends in: +1 at its start week and -1 at its end week, so a running sum gives the count at each week end.
+counted_stretches as (
+    select
+        problem_id,
+        valid_from,
+        valid_until,
+        case when is_rectified then 1 else 0 end as is_rectified
+    from stretches
+    where not is_excluded
+),
+
+stretch_changes as (
+    select
+        problem_id,
+        cast(date_trunc('week', valid_from + interval '8 hours') as date) as week_start,
+        'stretch_start' as kind,
+        0 as n_found,
+        0 as n_rectified,
+        1 as found_change,
+        is_rectified as rectified_change,
+        0 as n_due,
+        0 as n_rectified_on_time
+    from counted_stretches
+    union all
+    select
+        problem_id,
+        cast(date_trunc('week', valid_until + interval '8 hours') as date) as week_start,
+        'stretch_end' as kind,
+        0 as n_found,
+        0 as n_rectified,
+        -1 as found_change,
+        -is_rectified as rectified_change,
+        0 as n_due,
+        0 as n_rectified_on_time
+    from counted_stretches
+    where valid_until is not null
+),
+
+counts as (
+    select * from found_in_week
+    union all
+    select * from due_in_week
+    union all
+    select * from stretch_changes
+),
+
+final as (
+    select
+        counts.problem_id,
+        counts.week_start,
+        counts.kind,
+        problem_cutoffs.district_code,
+        problem_cutoffs.town_code,
+        problem_cutoffs.department_code,
+        problem_cutoffs.category_code,
+        problem_cutoffs.found_week_start,
+        counts.n_found,
+        counts.n_rectified,
+        counts.found_change,
+        counts.rectified_change,
+        counts.n_due,
+        counts.n_rectified_on_time
+    from counts
+    inner join problem_cutoffs on counts.problem_id = problem_cutoffs.problem_id
+)
+
+select * from final

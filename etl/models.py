@@ -112,7 +112,7 @@ def build(
     models = discover() if models is None else models
     with engine.begin() as conn:
         # The changes this build covers; a load committing meanwhile stays queued for the next one.
-        conn.exec_driver_sql("create temporary table changed_now as select record_kind, record_id"
+        conn.exec_driver_sql("create temporary table changed_now as select distinct record_kind, record_id"
                              " from audit.changed_records")
         refresh = incremental and _is_current(conn, models)
         for model in models:

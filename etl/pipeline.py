@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from etl import config, refdata
-from etl.warehouse import upsert
+from etl.warehouse import bulk_insert, upsert
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +40,14 @@ class Stream:
     version_fields: tuple[str, ...]  # record-contract fields that make the raw record key
     newer_column: str | None = None  # staging keeps the newest version only (an edit replaces)
     updated_column: str | None = None  # staging's source update time, an API pull's checkpoint
+    updated_field: str | None = None  # the same in the record contract: raw's version_at
 
 
 STREAMS = {
     "hotline": Stream(
         "hotline", "ticket", "raw.hotline_tickets", "staging.hotline_ticket_versions",
         ("ticket_id", "version_at"), ("ticket_id", "updated_at"), updated_column="version_at",
+        updated_field="updated_at",
     ),
     "inspections": Stream(
         "inspections", "finding", "raw.inspection_findings", "staging.inspection_finding_versions",
@@ -53,7 +55,7 @@ STREAMS = {
     ),
     "events": Stream(
         "events", "event", "raw.events", "staging.events", ("event_id",), ("event_id", "updated_at"), "updated_at",
-        updated_column="updated_at",
+        updated_column="updated_at", updated_field="updated_at",
     ),
 }
 
@@ -245,7 +247,7 @@ def _load_records(
         staging = staging.sort_values(stream.newer_column).drop_duplicates(list(stream.staging_key), keep="last")
     upsert(conn, stream.staging_table, staging, stream.staging_key, newer_column=stream.newer_column)
     changed = pd.DataFrame({"record_kind": stream.record_kind, "record_id": staging[stream.staging_key[0]].unique()})
-    upsert(conn, "audit.changed_records", changed, ["record_kind", "record_id"], on_conflict="nothing")
+    bulk_insert(conn, "audit.changed_records", changed)
     _write_quarantine(conn, prepared.quarantine, pull_id, received_at)
     _write_validations(conn, prepared.validations, pull_id, received_at)
     result.n_extracted = len(records)
@@ -268,6 +270,7 @@ def _records_frame(records: list[dict]) -> pd.DataFrame:
 
 
 def _write_raw(conn: Connection, stream: Stream, records: list[dict], pull_id: str, received_at: datetime) -> None:
+    from etl.normalize.dates import parse_datetimes
     from etl.normalize.pii import redacted_json
 
     version_values = zip(*([r.get(f) for r in records] for f in stream.version_fields), strict=True)
@@ -278,8 +281,11 @@ def _write_raw(conn: Connection, stream: Stream, records: list[dict], pull_id: s
         "received_at": received_at,
         "payload": redacted_json([r["raw"] for r in records]),
     })
+    if stream.updated_field:
+        frame["version_at"] = parse_datetimes(pd.Series([r.get(stream.updated_field) for r in records]))
     # First receipt wins: a re-pull of the same version keeps the original pull id and time.
-    upsert(conn, stream.raw_table, frame.drop_duplicates("record_key"), ["record_key"], on_conflict="nothing")
+    upsert(conn, stream.raw_table, frame.drop_duplicates("record_key"), ["record_key"], on_conflict="nothing",
+           narrow_by="version_at" if stream.updated_field else None)
 
 
 def _write_quarantine(conn: Connection, quarantine: pd.DataFrame, pull_id: str, created_at: datetime) -> None:

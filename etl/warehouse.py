@@ -64,15 +64,28 @@ def is_duckdb(conn: Connection | Engine) -> bool:
     return conn.dialect.name == "duckdb"
 
 
-def split_statements(sql: str) -> list[str]:
-    """Split a SQL file on `;` at line ends (our files keep one statement per `;`-terminated block)."""
-    body = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
-    return [s.strip() for s in re.split(r";\s*(?:\n|$)", body) if s.strip()]
+_ONLY_ON = re.compile(r"^\s*--\s*@only\s+([a-z]+)\s*$", re.MULTILINE)
+
+
+def split_statements(sql: str, dialect: str | None = None) -> list[str]:
+    """Split a SQL file on `;` at line ends (our files keep one statement per `;`-terminated block).
+
+    A statement whose comment lines hold `-- @only <dialect>` is kept only for that dialect (when one is given).
+    """
+    statements = []
+    for block in re.split(r";[ \t]*(?:\n|$)", sql):
+        only = _ONLY_ON.search(block)
+        if dialect and only and only.group(1) != dialect:
+            continue
+        statement = "\n".join(line for line in block.splitlines() if not line.lstrip().startswith("--")).strip()
+        if statement:
+            statements.append(statement)
+    return statements
 
 
 def run_sql_file(conn: Connection, path: Path) -> None:
-    """Execute every statement of one SQL file."""
-    for statement in split_statements(path.read_text(encoding="utf-8")):
+    """Execute every statement of one SQL file meant for this engine."""
+    for statement in split_statements(path.read_text(encoding="utf-8"), conn.dialect.name):
         conn.exec_driver_sql(statement)
 
 
@@ -86,6 +99,18 @@ def ensure_tables(engine: Engine) -> None:
     with engine.begin() as conn:
         for path in ddl_files():
             run_sql_file(conn, path)
+        _unkey_change_queue(conn)
+
+
+def _unkey_change_queue(conn: Connection) -> None:
+    """Warehouses created before audit.changed_records became a plain queue have a key on it: drop it."""
+    keyed = conn.exec_driver_sql(
+        "select count(*) from information_schema.table_constraints where table_schema = 'audit'"
+        " and table_name = 'changed_records' and constraint_type = 'PRIMARY KEY'").scalar()
+    if keyed:
+        conn.exec_driver_sql("create table audit.changed_records_unkeyed as select * from audit.changed_records")
+        conn.exec_driver_sql("drop table audit.changed_records")
+        conn.exec_driver_sql("alter table audit.changed_records_unkeyed rename to changed_records")
 
 
 def bootstrap(engine: Engine) -> None:
@@ -104,16 +129,22 @@ def upsert(
     *,
     on_conflict: str = "update",
     newer_column: str | None = None,
+    narrow_by: str | None = None,
 ) -> int:
     """Insert `frame` into `table`, replacing (or, with on_conflict="nothing", keeping) rows with the same key.
 
     The engine's bulk path does the work: DuckDB scans the DataFrame in place, PostgreSQL gets it by
     COPY into a temporary table. With `newer_column`, a stored row is replaced only by one at least as
-    new in that column (a late-arriving old version never overwrites a newer one). Returns the number of
-    rows offered.
+    new in that column (a late-arriving old version never overwrites a newer one). The frame holds each
+    key once. Returns the number of rows offered.
+
+    On DuckDB, tables that grow with history have no key index (see `_upsert_keyless`); `narrow_by` names
+    a column the key determines, such as a version's update time, that lets those lookups skip old data.
     """
     if frame.empty:
         return 0
+    if is_duckdb(conn) and not _has_key_index(conn, table):
+        return _upsert_keyless(conn, table, frame, key_columns, on_conflict, newer_column, narrow_by)
     columns = list(frame.columns)
     column_list = ", ".join(columns)
     keys = ", ".join(key_columns)
@@ -138,6 +169,55 @@ def upsert(
         f"insert into {table} ({column_list}) select {column_list} from {temp} on conflict ({keys}) {action}"
     )
     conn.exec_driver_sql(f"drop table {temp}")
+    return len(frame)
+
+
+def _has_key_index(conn: Connection, table: str) -> bool:
+    schema, name = table.split(".", 1)
+    (count,), = conn.connection.driver_connection.execute(
+        "select count(*) from duckdb_constraints() where schema_name = ? and table_name = ?"
+        " and constraint_type in ('PRIMARY KEY', 'UNIQUE')", [schema, name]).fetchall()
+    return count > 0
+
+
+def _upsert_keyless(
+    conn: Connection,
+    table: str,
+    frame: pd.DataFrame,
+    key_columns: Sequence[str],
+    on_conflict: str,
+    newer_column: str | None,
+    narrow_by: str | None,
+) -> int:
+    """The upsert on a DuckDB table without a key index, in the caller's transaction: delete what the frame
+    replaces, then insert the frame's rows whose key is not (or no longer) stored.
+
+    DuckDB's key indexes (ART) must stay in memory and are written out whole at every checkpoint, so on the
+    raw and staging tables they made memory and commit time grow with the history. Without them, each key
+    lookup is a join the frame drives: DuckDB passes the frame's range of the join columns down to the
+    table scan, which skips row groups by their min/max, so a batch of recent versions reads only recent data.
+    The writer lock (`exclusive_writer`) keeps the check and the insert from racing.
+    """
+    columns = ", ".join(frame.columns)
+    # The key determines `narrow_by`, so matching on it too changes nothing, unless the frame lacks it somewhere.
+    narrowed = narrow_by is not None and bool(frame[narrow_by].notna().all())
+    match_columns = [*key_columns, *([narrow_by] if narrowed else [])]
+    matches = " and ".join(f"stored.{c} = offered.{c}" for c in match_columns)
+    with _duckdb_view(conn, frame) as view:
+        raw = conn.connection.driver_connection
+        if on_conflict == "update":
+            newer = f" and stored.{newer_column} <= offered.{newer_column}" if newer_column else ""
+            raw.execute(f"delete from {table} as stored using {view} as offered where {matches}{newer}")
+            if not newer_column:  # nothing with the frame's keys is left
+                raw.execute(f"insert into {table} ({columns}) select {columns} from {view}")
+                return len(frame)
+        stored_keys = ", ".join(f"stored.{c}" for c in key_columns)
+        same_key = " and ".join(f"offered.{c} = kept.{c}" for c in key_columns)
+        raw.execute(
+            f"insert into {table} ({columns}) select {', '.join(f'offered.{c}' for c in frame.columns)}"
+            f" from {view} as offered anti join (select {stored_keys} from {table} as stored"
+            f" inner join {view} as offered on {matches}) as kept on {same_key}"
+        )
     return len(frame)
 
 

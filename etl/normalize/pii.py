@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import unicodedata
 from collections.abc import Sequence
 
+import msgspec
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -83,8 +83,16 @@ def redact_payload(payload: dict) -> dict:
     return _redact(payload)
 
 
+_JSON = msgspec.json.Encoder(enc_hook=str)
+
+
+def payload_json(payload: object) -> str:
+    """Compact JSON, text as UTF-8; dates and times in ISO 8601, other non-JSON values as str()."""
+    return _JSON.encode(payload).decode("utf-8")
+
+
 def redacted_json(payloads: Sequence[dict]) -> list[str]:
-    """`json.dumps(redact_payload(p), ensure_ascii=False, default=str)` of every payload, column by column.
+    """`payload_json(redact_payload(p))` of every payload, column by column.
 
     A source's payloads share their keys, so PII keys are found once per key set, and the masking regexes
     run only on the distinct strings that could hold a number and are not plain timestamps (RE2 over the
@@ -103,7 +111,6 @@ def redacted_json(payloads: Sequence[dict]) -> list[str]:
     for key in columns:
         for row, value in _redacted_column(str(key), [payload.get(key) for payload in payloads]):
             replaced.setdefault(row, {})[key] = value
-    dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
     out = []
     for row, (payload, keys) in enumerate(zip(payloads, key_sets, strict=True)):
         kept = kept_by_keys[keys]
@@ -111,7 +118,7 @@ def redacted_json(payloads: Sequence[dict]) -> list[str]:
             payload = {k: payload[k] for k in kept}
         if row in replaced:
             payload = {**payload, **replaced[row]}
-        out.append(dumps(payload))
+        out.append(payload_json(payload))
     return out
 
 

@@ -16,6 +16,10 @@ create table if not exists staging.hotline_ticket_versions (
     caller_hash     text,
     description     text,
     address         text,
-    pull_id         text      not null,
-    primary key (ticket_id, version_at)
+    pull_id         text      not null
 );
+
+-- One row per key. PostgreSQL holds the key in a unique index (the upserts' conflict target). DuckDB keeps no
+-- key index on the tables that grow with history; its loads keep keys unique (etl.warehouse.upsert says why).
+-- @only postgresql
+create unique index if not exists staging_hotline_ticket_versions_key on staging.hotline_ticket_versions (ticket_id, version_at);

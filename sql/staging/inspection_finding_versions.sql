@@ -21,6 +21,10 @@ create table if not exists staging.inspection_finding_versions (
     reinspected_at      timestamp,
     reinspection_passed boolean,
     score               double precision,
-    pull_id             text      not null,
-    primary key (finding_id, file_sha256)
+    pull_id             text      not null
 );
+
+-- One row per key. PostgreSQL holds the key in a unique index (the upserts' conflict target). DuckDB keeps no
+-- key index on the tables that grow with history; its loads keep keys unique (etl.warehouse.upsert says why).
+-- @only postgresql
+create unique index if not exists staging_inspection_finding_versions_key on staging.inspection_finding_versions (finding_id, file_sha256);

@@ -69,6 +69,48 @@ def test_upsert_with_newer_column_never_goes_back_in_time(engine: sa.Engine) -> 
 
 
 @pytest.mark.parametrize("warehouse_url", ENGINES, indirect=True)
+def test_raw_and_staging_keys_are_kept_unique_with_or_without_a_key_index(engine: sa.Engine) -> None:
+    """DuckDB's raw and staging tables have no key index (the upsert keeps keys unique); PostgreSQL's do."""
+    warehouse.ensure_tables(engine)
+
+    def payloads(keys: list[str], versions: list[str | None], pull_id: str) -> pd.DataFrame:
+        return pd.DataFrame({"record_key": keys, "source": "events", "pull_id": pull_id,
+                             "received_at": pd.Timestamp("2026-01-05"), "payload": [f"{k}@{pull_id}" for k in keys],
+                             "version_at": pd.to_datetime(versions)})
+
+    def event(event_id: str, updated: str, title: str) -> pd.DataFrame:
+        return pd.DataFrame({
+            "event_id": [event_id], "updated_at": [pd.Timestamp(updated)], "title": [title], "category_code": ["c"],
+            "organizer": ["o"], "district_code": ["d"], "town_code": [None], "start_at": [pd.Timestamp("2026-01-01")],
+            "end_at": [None], "participants": [1], "volunteers": [1], "volunteer_hours": [1.0], "status": ["done"],
+            "pull_id": ["p"]})
+
+    with engine.begin() as conn:
+        # first receipt wins, whether or not the version time could be read
+        warehouse.upsert(conn, "raw.events", payloads(["a|1", "b|2", "c|?"], ["2026-01-01", "2026-01-02", None], "p1"),
+                         ["record_key"], on_conflict="nothing", narrow_by="version_at")
+        warehouse.upsert(conn, "raw.events", payloads(["b|2", "c|?", "d|3"], ["2026-01-02", None, "2026-01-03"], "p2"),
+                         ["record_key"], on_conflict="nothing", narrow_by="version_at")
+        # the newer edit replaces; an older one arriving late does not
+        for event_id, updated, title in [("e1", "2026-01-02", "v2"), ("e1", "2026-01-01", "v1"),
+                                         ("e2", "2026-01-01", "v1"), ("e2", "2026-01-03", "v3")]:
+            warehouse.upsert(conn, "staging.events", event(event_id, updated, title), ["event_id"],
+                             newer_column="updated_at")
+    with engine.connect() as conn:
+        raw = conn.exec_driver_sql("select record_key, pull_id from raw.events order by record_key").all()
+        events = conn.exec_driver_sql("select event_id, title from staging.events order by event_id").all()
+        keyed = {table for (table,) in conn.exec_driver_sql(
+            "select table_schema || '.' || table_name from information_schema.table_constraints"
+            " where constraint_type = 'PRIMARY KEY' and table_schema in ('raw', 'staging')")}
+    assert [tuple(r) for r in raw] == [("a|1", "p1"), ("b|2", "p1"), ("c|?", "p1"), ("d|3", "p2")]
+    assert [tuple(r) for r in events] == [("e1", "v2"), ("e2", "v3")]
+    assert keyed == set(), "raw and staging declare no primary key on either engine"
+    if not warehouse.is_duckdb(engine):
+        with pytest.raises(Exception, match="duplicate key value violates unique constraint"), engine.begin() as conn:
+            warehouse.bulk_insert(conn, "raw.events", payloads(["a|1"], ["2026-01-01"], "p3"))
+
+
+@pytest.mark.parametrize("warehouse_url", ENGINES, indirect=True)
 def test_every_mart_view_documents_its_grain_and_exactly_its_columns(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         for model in models.discover():

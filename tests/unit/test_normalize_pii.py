@@ -5,6 +5,7 @@ import hmac
 import json
 import random
 from datetime import datetime
+from decimal import Decimal
 
 import pandas as pd
 import pytest
@@ -17,6 +18,7 @@ from etl.normalize.pii import (
     contains_pii,
     mask_series,
     mask_text,
+    payload_json,
     redact_payload,
     redacted_json,
 )
@@ -116,8 +118,17 @@ def _random_payloads(n: int, seed: int, *, text_only: bool = False) -> list[dict
 @pytest.mark.parametrize("seed", range(5))
 def test_redacted_json_is_redact_payload_dumped(seed: int, text_only: bool) -> None:
     payloads = _random_payloads(400, seed, text_only=text_only)
-    expected = [json.dumps(redact_payload(p), ensure_ascii=False, default=str) for p in payloads]
+    expected = [payload_json(redact_payload(p)) for p in payloads]
     assert redacted_json(payloads) == expected
+
+
+def test_payload_json_is_compact_utf8_json_with_iso_times() -> None:
+    payload = {"id": 7, "说明": "占道经营", "at": datetime(2026, 9, 7, 8, 30), "score": 4.5, "tags": ["a", None],
+               "ok": True, "amount": Decimal("1.10")}
+    text = payload_json(payload)
+    assert text == ('{"id":7,"说明":"占道经营","at":"2026-09-07T08:30:00","score":4.5,"tags":["a",null],'
+                    '"ok":true,"amount":"1.10"}')
+    assert json.loads(text)["说明"] == "占道经营"
 
 
 def test_redacted_json_leaves_no_phone_in_any_line() -> None:

@@ -1,8 +1,8 @@
 -- @key problem_id
--- @grain one row per problem and weekly rectification count it adds to: found in a week, due in a week, or the start or end of a stretch in which it counts towards the cumulative figures (core.agg_rectification_weekly sums them)
+-- @grain one row per problem and weekly rectification count it adds to: found in a week, due in a week, or a change of whether it counts (and counts as rectified) towards the cumulative figures (core.agg_rectification_weekly sums them)
 -- @column problem_id: source || ':' || source_id (see core.fct_problem)
 -- @column week_start: Local Monday of the week the row counts in
--- @column kind: found (the week it was found), due (the week its deadline falls in), stretch_start / stretch_end (a stretch of not being cancelled/duplicate begins / ends that week)
+-- @column kind: found (the week it was found), due (the week its deadline falls in), state_change (it became or stopped being counted, or rectified, that week)
 -- @column district_code: The problem's district (latest known)
 -- @column town_code: Its town (镇/街道)
 -- @column department_code: Its responsible department
@@ -10,8 +10,8 @@
 -- @column found_week_start: Local Monday of the week it was found (the cumulative counts start from the campaign's first week)
 -- @column n_found: found: 1 if not cancelled/duplicate at the week's end
 -- @column n_rectified: found: 1 if also rectified at the week's end
--- @column found_change: stretch_start +1, stretch_end -1: the running sum is the cumulative found count
--- @column rectified_change: the same for stretches in which the problem is rectified
+-- @column found_change: state_change: +1 when it starts counting (found, or no longer cancelled/duplicate), -1 when it stops; the running sum is the cumulative found count
+-- @column rectified_change: state_change: the same for counting as rectified
 -- @column n_due: due: 1 if not cancelled/duplicate at the week's end
 -- @column n_rectified_on_time: due: 1 if also rectified as of the deadline (rectified_at <= due_at, not reopened by then)
 -- State as of each week's end (Sunday 24:00 local) comes from core.fct_problem_state_interval, so a week
@@ -92,43 +92,41 @@ due_in_week as (
     where problem_cutoffs.due_at is not null
 ),
 
--- A stretch counts at the end of every week from the one it starts in up to (not including) the one it
--- ends in: +1 at its start week and -1 at its end week, so a running sum gives the count at each week end.
-counted_stretches as (
+-- Stretches follow one another without gaps, so the cumulative counts at a week's end are running sums of
+-- each stretch's state minus the state before it, at the week it starts; a stretch that changes neither
+-- state adds no row.
+stretch_states as (
     select
         problem_id,
         valid_from,
-        valid_until,
-        case when is_rectified then 1 else 0 end as is_rectified
+        case when not is_excluded then 1 else 0 end as is_counted,
+        case when is_rectified and not is_excluded then 1 else 0 end as is_counted_rectified
     from stretches
-    where not is_excluded
+),
+
+state_changes as (
+    select
+        problem_id,
+        valid_from,
+        is_counted - coalesce(lag(is_counted) over by_time, 0) as found_change,
+        is_counted_rectified - coalesce(lag(is_counted_rectified) over by_time, 0) as rectified_change
+    from stretch_states
+    window by_time as (partition by problem_id order by valid_from)
 ),
 
 stretch_changes as (
     select
         problem_id,
         cast(date_trunc('week', valid_from + interval '8 hours') as date) as week_start,
-        'stretch_start' as kind,
+        'state_change' as kind,
         0 as n_found,
         0 as n_rectified,
-        1 as found_change,
-        is_rectified as rectified_change,
+        found_change,
+        rectified_change,
         0 as n_due,
         0 as n_rectified_on_time
-    from counted_stretches
-    union all
-    select
-        problem_id,
-        cast(date_trunc('week', valid_until + interval '8 hours') as date) as week_start,
-        'stretch_end' as kind,
-        0 as n_found,
-        0 as n_rectified,
-        -1 as found_change,
-        -is_rectified as rectified_change,
-        0 as n_due,
-        0 as n_rectified_on_time
-    from counted_stretches
-    where valid_until is not null
+    from state_changes
+    where found_change <> 0 or rectified_change <> 0
 ),
 
 counts as (

@@ -198,6 +198,8 @@ def _upsert_keyless(
     table scan, which skips row groups by their min/max, so a batch of recent versions reads only recent data.
     The writer lock (`exclusive_writer`) keeps the check and the insert from racing.
     """
+    if frame.duplicated(list(key_columns)).any():  # what a key index would refuse
+        raise ValueError(f"upsert into {table}: the rows offered repeat a key {list(key_columns)}")
     columns = ", ".join(frame.columns)
     # The key determines `narrow_by`, so matching on it too changes nothing, unless the frame lacks it somewhere.
     narrowed = narrow_by is not None and bool(frame[narrow_by].notna().all())

@@ -105,6 +105,10 @@ def test_raw_and_staging_keys_are_kept_unique_with_or_without_a_key_index(engine
     assert [tuple(r) for r in raw] == [("a|1", "p1"), ("b|2", "p1"), ("c|?", "p1"), ("d|3", "p2")]
     assert [tuple(r) for r in events] == [("e1", "v2"), ("e2", "v3")]
     assert keyed == set(), "raw and staging declare no primary key on either engine"
+    twice = pd.concat([event("e3", "2026-01-01", "a"), event("e3", "2026-01-02", "b")])
+    with pytest.raises(Exception, match="repeat a key|ON CONFLICT DO UPDATE command cannot affect row a second"), \
+            engine.begin() as conn:
+        warehouse.upsert(conn, "staging.events", twice, ["event_id"], newer_column="updated_at")
     if not warehouse.is_duckdb(engine):
         with pytest.raises(Exception, match="duplicate key value violates unique constraint"), engine.begin() as conn:
             warehouse.bulk_insert(conn, "raw.events", payloads(["a|1"], ["2026-01-01"], "p3"))

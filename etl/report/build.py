@@ -11,9 +11,10 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from etl import config
+from etl.report import content as report_content
 from etl.report.charts import render_charts
-from etl.report.content import build_content, with_restatements
-from etl.report.data import ReportWeek, load_week
+from etl.report.content import build_content, overdue_list, with_restatements
+from etl.report.data import ReportWeek, iter_overdue, load_week
 from etl.report.deliver import archive_folder
 from etl.report.html import render_html, render_summary, summary_text
 from etl.report.publish import Restatement, find_restatements, read_published, store_first_publication
@@ -113,7 +114,7 @@ def build_weekly_report(
     """
     published_at = published_at or datetime.now(UTC)
     week = ReportWeek(week_start)
-    data = load_week(engine, week.week_start)
+    data = load_week(engine, week.week_start, overdue_rows=report_content.OVERDUE_ROW_LIMIT)
     content = build_content(data, generated_at=published_at)
     with engine.connect() as conn:
         published = read_published(conn, week.week_start)
@@ -130,7 +131,7 @@ def build_weekly_report(
     write_xlsx(content, charts, parts[xlsx_path])
     parts[html_path].write_text(render_html(content, charts), encoding="utf-8")
     if content.overdue_truncated:  # the XLSX lists the longest overdue only
-        content.overdue.to_csv(parts[csv_path], index=False, encoding="utf-8-sig")  # the BOM: Excel reads UTF-8
+        _write_overdue_csv(engine, week.week_start, parts[csv_path])
     else:
         del parts[csv_path]
         csv_path = None
@@ -161,6 +162,13 @@ def build_weekly_report(
     )
     (folder / MANIFEST).write_text(json.dumps(result.to_manifest(), ensure_ascii=False, indent=1), encoding="utf-8")
     return result
+
+
+def _write_overdue_csv(engine: Engine, week_start: date, path: Path) -> None:
+    """The whole overdue list as the office reads it, written a chunk at a time (it can run to millions of rows)."""
+    with path.open("w", encoding="utf-8-sig", newline="") as out:  # the BOM: Excel reads UTF-8
+        for i, chunk in enumerate(iter_overdue(engine, week_start)):
+            overdue_list(chunk).to_csv(out, index=False, header=i == 0)
 
 
 def _supersede(folder: Path, files: tuple[Path, ...]) -> None:

@@ -111,12 +111,12 @@ class ReportContent:
     generated_at: datetime
     restatements: tuple[Restatement, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
-    overdue: pd.DataFrame | None = None  # the whole overdue list as the office reads it (see overdue_list)
+    overdue_counts: dict[str, int] = field(default_factory=dict)  # the whole overdue list by kind (未反馈, 未整改)
 
     @property
     def overdue_truncated(self) -> bool:
         """The XLSX/HTML list shows only the longest overdue; the whole list goes into a CSV."""
-        return self.overdue is not None and len(self.tables["overdue"].rows) < len(self.overdue)
+        return len(self.tables["overdue"].rows) < sum(self.overdue_counts.values())
 
     @property
     def title(self) -> str:
@@ -153,11 +153,12 @@ def build_content(data: WeekData, generated_at: datetime, *, overdue_limit: int 
     for m in MEASURES:
         add(f"total.{m}", f"全市{_MEASURE_LABELS[m]}", now.get(m), _kind(m))
 
-    overdue_now = data.overdue
-    n_no_feedback = int((overdue_now["overdue_kind"] == "未反馈").sum())
-    add("overdue.n_total", "超期未整改问题", len(overdue_now), "count")
-    add("overdue.n_no_feedback", "超期未反馈问题", n_no_feedback, "count")
-    add("overdue.n_not_rectified", "超期已反馈未整改问题", len(overdue_now) - n_no_feedback, "count")
+    overdue_counts = {kind: int(data.overdue_by_department.loc[data.overdue_by_department["overdue_kind"] == kind,
+                                                               "n"].sum()) for kind in OVERDUE_KINDS}
+    n_overdue = sum(overdue_counts.values())
+    add("overdue.n_total", "超期未整改问题", n_overdue, "count")
+    add("overdue.n_no_feedback", "超期未反馈问题", overdue_counts["未反馈"], "count")
+    add("overdue.n_not_rectified", "超期已反馈未整改问题", overdue_counts["未整改"], "count")
 
     kpis = tuple(
         Kpi(label, f"total.{m}", _kind(m), now.get(m), before.get(m))
@@ -167,7 +168,7 @@ def build_content(data: WeekData, generated_at: datetime, *, overdue_limit: int 
             ("累计整改率", "cumulative_rectification_rate"), ("本周到期", "n_due"),
             ("按期整改", "n_rectified_on_time"), ("按期整改率", "on_time_rate"),
         ]
-    ) + (Kpi("超期未整改", "overdue.n_total", "count", len(overdue_now), data.overdue_previous_count),)
+    ) + (Kpi("超期未整改", "overdue.n_total", "count", n_overdue, data.overdue_previous_count),)
 
     headline = (
         f"累计发现{fmt.count(now.get('n_found_cumulative'))}条，"
@@ -186,9 +187,8 @@ def build_content(data: WeekData, generated_at: datetime, *, overdue_limit: int 
     tables["departments"] = _department_table(data, add)
     if data.categories is not None:
         tables["categories"] = _category_table(data, add)
-    overdue_full = overdue_list(data)
-    tables["overdue"] = _overdue_table(overdue_full, overdue_limit)
-    tables["overdue_by_department"] = _overdue_by_department(data)
+    tables["overdue"] = _overdue_table(data.overdue, overdue_counts, overdue_limit)
+    tables["overdue_by_department"] = _overdue_by_department(data.overdue_by_department)
 
     hotline_now, hotline_before = data.hotline_of(week), data.hotline_of(prev)
     hotline_kpis = []
@@ -214,7 +214,7 @@ def build_content(data: WeekData, generated_at: datetime, *, overdue_limit: int 
     return ReportContent(
         week=week, headline=headline, week_sentence=week_sentence, kpis=kpis, hotline_kpis=tuple(hotline_kpis),
         activity_kpis=tuple(activity_kpis), activity_cumulative=dict(data.activities_cumulative), tables=tables,
-        figures=figures, generated_at=generated_at, notes=notes, overdue=overdue_full,
+        figures=figures, generated_at=generated_at, notes=notes, overdue_counts=overdue_counts,
     )
 
 
@@ -355,9 +355,8 @@ def _category_table(data: WeekData, add) -> Table:
     return Table("categories", "本周问题类别", ("问题类别", "本周发现", "本周整改", "本周整改率"), tuple(rows))
 
 
-def overdue_list(data: WeekData) -> pd.DataFrame:
-    """The overdue problems as the office reads them (Chinese headers, local dates), 未反馈 first, longest first."""
-    frame = data.overdue
+def overdue_list(frame: pd.DataFrame) -> pd.DataFrame:
+    """Overdue problems (mart.overdue_problems rows) as the office reads them: Chinese headers, local dates."""
     return pd.DataFrame({
         "状态": frame["overdue_kind"],
         "问题编号": [_source_id(p, s) for p, s in zip(frame["problem_id"], frame["source"], strict=True)],
@@ -373,38 +372,43 @@ def overdue_list(data: WeekData) -> pd.DataFrame:
     })
 
 
-def _overdue_table(full: pd.DataFrame, limit: int) -> Table:
-    shown = full
-    if len(full) > limit:  # the longest overdue, still grouped by kind
-        shown = full.iloc[full["超期天数"].fillna(0).to_numpy().argsort(kind="stable")[::-1][:limit]]
-        shown = shown.sort_values(["状态", "超期天数"], ascending=[True, False], kind="stable")
-    kinds = {c: ("days" if c == "超期天数" else "text") for c in full.columns}
-    rows = tuple(tuple(Cell(v, kinds[c]) for c, v in zip(full.columns, values, strict=True))
-                 for values in shown.itertuples(index=False, name=None))
-    styles = tuple("no_feedback" if k == "未反馈" else None for k in shown["状态"])
-    n, n_no = len(full), int((full["状态"] == "未反馈").sum())
+def _overdue_table(overdue: pd.DataFrame, counts: dict[str, int], limit: int) -> Table:
+    """The longest overdue (at most `limit`), grouped by kind; `overdue` holds at least those, in the office's order."""
+    shown = overdue
+    if len(overdue) > limit:
+        longest = overdue.sort_values(["days_overdue", "overdue_kind", "problem_id"], ascending=[False, True, True],
+                                      kind="stable").head(limit)
+        shown = overdue[overdue.index.isin(longest.index)]  # still 未反馈 first, longest first
+    listed = overdue_list(shown)
+    kinds = {c: ("days" if c == "超期天数" else "text") for c in listed.columns}
+    rows = tuple(tuple(Cell(v, kinds[c]) for c, v in zip(listed.columns, values, strict=True))
+                 for values in listed.itertuples(index=False, name=None))
+    styles = tuple("no_feedback" if k == "未反馈" else None for k in listed["状态"])
+    n, n_no = sum(counts.values()), counts["未反馈"]
     note = (f"截至本周末超过整改时限仍未整改{n}条,其中责任单位未反馈{n_no}条、已反馈未整改{n - n_no}条。"
             if n else "截至本周末无超期未整改问题。")
-    if len(shown) < n:
-        note += f"本表列超期最久的{len(shown)}条,完整清单见附件CSV。"
-    return Table("overdue", "超期未整改", tuple(full.columns), rows, styles, note=note, group_by=0)
+    if len(listed) < n:
+        note += f"本表列超期最久的{len(listed)}条,完整清单见附件CSV。"
+    return Table("overdue", "超期未整改", tuple(listed.columns), rows, styles, note=note, group_by=0)
 
 
-def _overdue_by_department(data: WeekData) -> Table:
-    frame = data.overdue
-    if len(frame):
-        frame = frame.assign(department_name=frame["department_name"].fillna("未注明"))
-        counts = pd.crosstab(frame["department_name"], frame["overdue_kind"]).reindex(
-            columns=list(OVERDUE_KINDS), fill_value=0).set_axis(["no_feedback", "not_rectified"], axis=1)
+def _overdue_by_department(counted: pd.DataFrame) -> Table:
+    """Per department (longest list first): both kinds' counts and the longest days overdue."""
+    rows: tuple = ()
+    if len(counted):
+        counted = counted.assign(department_name=counted["department_name"].fillna("未注明"))
+        counts = counted.pivot_table(index="department_name", columns="overdue_kind", values="n", aggfunc="sum",
+                                     fill_value=0).reindex(columns=list(OVERDUE_KINDS), fill_value=0)
+        counts = counts.set_axis(["no_feedback", "not_rectified"], axis=1).astype("int64")
         counts["total"] = counts.sum(axis=1)
-        counts["longest"] = frame.groupby("department_name")["days_overdue"].max()
+        counts["longest"] = counted.groupby("department_name")["longest"].max()
         counts = counts.reset_index().sort_values(["total", "longest", "department_name"],
                                                   ascending=[False, False, True])
-    rows = tuple(
-        (Cell(r.department_name), Cell(r.total, "count"), Cell(r.no_feedback, "count"),
-         Cell(r.not_rectified, "count"), Cell(r.longest, "days"))
-        for r in (counts.itertuples(index=False) if len(frame) else ())
-    )
+        rows = tuple(
+            (Cell(r.department_name), Cell(r.total, "count"), Cell(r.no_feedback, "count"),
+             Cell(r.not_rectified, "count"), Cell(r.longest, "days"))
+            for r in counts.itertuples(index=False)
+        )
     return Table("overdue_by_department", "超期未整改按责任单位",
                  ("责任单位", "超期合计", "未反馈", "已反馈未整改", "最长超期天数"), rows)
 

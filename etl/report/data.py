@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -33,6 +34,7 @@ _OVERDUE_COLUMNS = (
     "week_start", "problem_id", "source", "found_at", "due_at", "days_overdue", "district_name", "town_name",
     "site_name", "category_name", "department_name", "overdue_kind",
 )
+OVERDUE_ORDER = ["overdue_kind", "days_overdue", "problem_id"]  # 未反馈 first, then the longest overdue
 _CATEGORY_COLUMNS = ("week_start", "category_code", "category_name", "n_found", "n_rectified", "rectification_rate")
 CATEGORY_VIEW = "mart.weekly_rectification_by_category"
 
@@ -106,8 +108,9 @@ class WeekData:
     departments: pd.DataFrame  # this week and the week before
     categories: pd.DataFrame | None  # this week by problem category; None where the mart has no such view
     rankings: pd.DataFrame  # red/black list of this week
-    overdue: pd.DataFrame  # open past their deadline at the end of this week
-    overdue_previous_count: int  # the same list's length at the end of the week before
+    overdue: pd.DataFrame  # open past their deadline at the end of this week: the longest overdue (all if few)
+    overdue_by_department: pd.DataFrame  # the whole list counted: department_name, overdue_kind, n, longest
+    overdue_previous_count: int  # the list's length at the end of the week before
     hotline: pd.DataFrame  # one row per week of the trend window (only this week and the week before are read)
     activities: pd.DataFrame  # this week by district, category and organizer
     activities_weekly: pd.DataFrame  # one row per week of the trend window: the sums over the whole city
@@ -130,8 +133,12 @@ class WeekData:
         return _row(self.activities_weekly, week)
 
 
-def load_week(engine: Engine | Connection, week_start: date) -> WeekData:
-    """Read week `week_start`'s figures (and the trend window before it) from the mart views."""
+def load_week(engine: Engine | Connection, week_start: date, *, overdue_rows: int | None = None) -> WeekData:
+    """Read week `week_start`'s figures (and the trend window before it) from the mart views.
+
+    Of the overdue list only the `overdue_rows` longest overdue are read (all when None), and its counts;
+    `iter_overdue` reads the whole list in chunks, so a list of millions never sits in memory at once.
+    """
     week = ReportWeek(week_start)
     first = week.shift(-(TREND_WEEKS - 1)).week_start
     this, prev = week.week_start, week.previous.week_start
@@ -146,7 +153,14 @@ def load_week(engine: Engine | Connection, week_start: date) -> WeekData:
         departments = _read(conn, "mart.weekly_rectification_by_department", _DEPARTMENT_COLUMNS,
                             "week_start between :prev and :this", this=this, prev=prev)
         rankings = _read(conn, "mart.red_black_list", _RANKING_COLUMNS, "week_start = :this", this=this)
-        overdue = _read(conn, "mart.overdue_problems", _OVERDUE_COLUMNS, "week_start = :this", this=this)
+        limit = "" if overdue_rows is None else f" limit {int(overdue_rows)}"
+        overdue = _read(conn, "mart.overdue_problems", _OVERDUE_COLUMNS, "week_start = :this",
+                        then=f"order by days_overdue desc, overdue_kind, problem_id{limit}", this=this)
+        overdue_by_department = _typed(_fetch(
+            conn,
+            "select department_name, overdue_kind, count(*) as n, max(days_overdue) as longest"
+            " from mart.overdue_problems where week_start = :this group by department_name, overdue_kind",
+            {"this": this}, ["department_name", "overdue_kind", "n", "longest"]))
         overdue_previous = conn.execute(
             sa.text("select count(*) from mart.overdue_problems where week_start = :prev"), {"prev": prev}
         ).one()[0]
@@ -174,8 +188,8 @@ def load_week(engine: Engine | Connection, week_start: date) -> WeekData:
         categories=None if categories is None else categories.sort_values("n_found", ascending=False,
                                                                            ignore_index=True),
         rankings=rankings.sort_values(["unit_kind", "rank", "unit_code"], ignore_index=True),
-        overdue=overdue.sort_values(["overdue_kind", "days_overdue", "problem_id"], ascending=[True, False, True],
-                                    ignore_index=True),
+        overdue=overdue.sort_values(OVERDUE_ORDER, ascending=[True, False, True], ignore_index=True),
+        overdue_by_department=overdue_by_department,
         overdue_previous_count=int(overdue_previous or 0),
         hotline=_complete_weeks(hotline, trend),
         activities=activities.sort_values(["district_name", "category", "organizer"], ignore_index=True),
@@ -185,6 +199,23 @@ def load_week(engine: Engine | Connection, week_start: date) -> WeekData:
         activities_cumulative={m: _number(activities[f"{m}_cumulative"].sum()) for m in ACTIVITY_MEASURES},
         trend_start=trend_start,
     )
+
+
+def iter_overdue(engine: Engine, week_start: date, chunk_rows: int = 50_000) -> Iterator[pd.DataFrame]:
+    """The whole overdue list at the end of the week, 未反馈 first, longest first, in frames of `chunk_rows`."""
+    columns = ", ".join(_OVERDUE_COLUMNS)
+    sql = (f"select {columns} from mart.overdue_problems where week_start = :this"
+           f" order by {', '.join(f'{c} desc' if c == 'days_overdue' else c for c in OVERDUE_ORDER)}")
+    params = {"this": week_start}
+    with engine.connect() as conn:
+        if conn.dialect.name == "duckdb":
+            relation = conn.connection.driver_connection.sql(_PARAM.sub(r"$\1", sql), params=params)
+            for batch in relation.to_arrow_reader(chunk_rows):
+                yield _typed(batch.to_pandas().set_axis(list(_OVERDUE_COLUMNS), axis=1))
+            return
+        result = conn.execution_options(stream_results=True).execute(sa.text(sql), params)
+        for rows in result.partitions(chunk_rows):
+            yield _typed(pd.DataFrame.from_records([tuple(r) for r in rows], columns=list(_OVERDUE_COLUMNS)))
 
 
 class _connection:
@@ -204,9 +235,11 @@ class _connection:
             self._conn.close()
 
 
-def _read(conn: Connection, view: str, columns: tuple[str, ...], where: str, **params: object) -> pd.DataFrame:
+def _read(conn: Connection, view: str, columns: tuple[str, ...], where: str, *, then: str = "",
+          **params: object) -> pd.DataFrame:
+    """`select <columns> from <view> where <where> <then>` (then: an order by / limit) as a typed frame."""
     quoted = ", ".join(f'"{c}"' if c in ("rank", "list") else c for c in columns)
-    return _typed(_fetch(conn, f"select {quoted} from {view} where {where}", params, list(columns)))
+    return _typed(_fetch(conn, f"select {quoted} from {view} where {where} {then}", params, list(columns)))
 
 
 def _read_sums(conn: Connection, view: str, measures: tuple[str, ...], where: str, *, group_by: str | None = None,

@@ -23,7 +23,7 @@ def render_html(content: ReportContent, charts: Sequence[Chart]) -> str:
         tables=content.tables,
         restatements=restatement_table(content),
         row_limit=HTML_ROW_LIMIT,
-        overdue_counts=(content.overdue["状态"].value_counts().to_dict() if content.overdue is not None else {}),
+        overdue_counts=content.overdue_counts,
     )
 
 

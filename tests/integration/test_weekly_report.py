@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -13,8 +14,9 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from etl import models, refdata, warehouse
+from etl.report import build as build_module
 from etl.report import build_weekly_report, load_result
-from etl.report.data import ReportWeek
+from etl.report.data import ReportWeek, iter_overdue
 from etl.report.xlsx import HEADER_ROW
 from tests.conftest import ENGINES
 
@@ -416,6 +418,11 @@ def test_a_long_overdue_list_goes_whole_into_a_csv(engine: sa.Engine, tmp_path: 
     assert ws.max_row == HEADER_ROW + 10
     assert result.figures["overdue.n_total"] == n
     assert load_result(result.directory).files == result.files
+
+    # read and written a few rows at a time, the list is the same: one header, every row, in the same order
+    monkeypatch.setattr(build_module, "iter_overdue", partial(iter_overdue, chunk_rows=7))
+    again = build_weekly_report(engine, WEEK.week_start, tmp_path / "chunked", published_at=FIRST_ISSUE)
+    assert pd.read_csv(again.overdue_csv_path, encoding="utf-8-sig").equals(listed)
 
 
 def test_trend_starts_at_the_campaigns_first_week(engine: sa.Engine) -> None:

@@ -148,6 +148,8 @@ def sample_week_data(week_start: date = WEEK, *, categories: bool = True, seed: 
         categories=cats if categories else None,
         rankings=rankings,
         overdue=overdue,
+        overdue_by_department=overdue.groupby(["department_name", "overdue_kind"], as_index=False).agg(
+            n=("problem_id", "size"), longest=("days_overdue", "max")),
         overdue_previous_count=11,
         hotline=_complete_weeks(hotline, trend),
         activities=act[act["week_start"] == this].reset_index(drop=True),

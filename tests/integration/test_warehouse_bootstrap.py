@@ -115,6 +115,23 @@ def test_raw_and_staging_keys_are_kept_unique_with_or_without_a_key_index(engine
 
 
 @pytest.mark.parametrize("warehouse_url", ENGINES, indirect=True)
+def test_a_keyed_change_queue_from_an_older_warehouse_loses_its_key_and_keeps_its_rows(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        conn.exec_driver_sql("create schema if not exists audit")
+        conn.exec_driver_sql("drop table if exists audit.changed_records")
+        conn.exec_driver_sql("create table audit.changed_records (record_kind text not null, record_id text not null,"
+                             " primary key (record_kind, record_id))")
+        conn.exec_driver_sql("insert into audit.changed_records values ('ticket', 'T1'), ('finding', 'F1')")
+    warehouse.ensure_tables(engine)
+    warehouse.ensure_tables(engine)  # and again: nothing left to do
+    with engine.begin() as conn:
+        conn.exec_driver_sql("insert into audit.changed_records values ('ticket', 'T1')")  # queued twice is fine
+        rows = conn.exec_driver_sql("select record_kind, record_id from audit.changed_records"
+                                    " order by record_kind, record_id").all()
+    assert [tuple(r) for r in rows] == [("finding", "F1"), ("ticket", "T1"), ("ticket", "T1")]
+
+
+@pytest.mark.parametrize("warehouse_url", ENGINES, indirect=True)
 def test_every_mart_view_documents_its_grain_and_exactly_its_columns(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         for model in models.discover():

@@ -77,9 +77,10 @@ def build_warehouse(full: bool = False) -> dict:
     engine = warehouse.create_engine()
     outcomes = []
 
-    def validate_core(conn) -> None:
+    def validate_core(conn, rewritten: dict[str, str]) -> None:
+        # Rows an incremental build left alone passed when they were written: only its rewritten rows are read.
         for table, id_column in CORE_SUITES:
-            outcome, summary = validate.validate_table(conn, table, id_column)
+            outcome, summary = validate.validate_table(conn, table, id_column, where=rewritten.get(table))
             outcomes.append(outcome.record(summary))
             if not outcome.success:
                 failures = [f"{label} (e.g. {ids[:5]})" for label, ids in outcome.failed_ids.items()]

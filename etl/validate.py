@@ -216,16 +216,19 @@ def _observed(value: object) -> object:
     return str(value)
 
 
-def validate_table(conn, table: str, id_column: str) -> tuple[ValidationOutcome, dict]:
-    """Read a warehouse table and run its suite (same name as the table) on it, e.g. core.fct_problem.
+def validate_table(conn, table: str, id_column: str, where: str | None = None) -> tuple[ValidationOutcome, dict]:
+    """Read a warehouse table (the rows `where` selects, if given) and run its suite (same name as the table)
+    on it, e.g. core.fct_problem.
 
-    Only the columns the suite names are read, unless it has table-level expectations (they see all columns).
+    Only the columns the suite names are read, unless it has table-level expectations (they see all columns,
+    and all rows: `where` is then ignored).
     """
     from etl.warehouse import read_frame
 
     columns = suite_columns(table)
     selected = "*" if columns is None else ", ".join(dict.fromkeys([id_column, *columns]))
-    return validate_frame(table, read_frame(conn, f"select {selected} from {table}"), id_column)
+    rows = f" where {where}" if where and columns is not None else ""
+    return validate_frame(table, read_frame(conn, f"select {selected} from {table}{rows}"), id_column)
 
 
 def suite_columns(suite_name: str) -> list[str] | None:

@@ -39,6 +39,9 @@ def test_validate_table_names_the_failing_rows(engine) -> None:
         "expect_column_values_to_be_unique(problem_id)": ["P1", "P1"],
     }
     assert summary["n_failed"] == 2
+    with engine.begin() as conn:
+        outcome, _ = validate.validate_table(conn, "core.fct_problem", "problem_id", where="problem_id = 'P3'")
+    assert outcome.success and outcome.n_evaluated == 1
 
 
 @pytest.mark.parametrize("warehouse_url", ENGINES, indirect=True)

@@ -32,6 +32,11 @@ def _build_both_ways(engine) -> dict[str, str]:
     assert _is_current(engine) and _pending(engine) > 0  # the incremental path is the one taken
     jobs.build_warehouse()
     assert _pending(engine) == 0
+    with engine.connect() as conn:  # the core suite read the problems the build rewrote, not the others
+        validated = conn.exec_driver_sql(
+            "select n_evaluated from audit.validation_results where suite = 'core.fct_problem'"
+            " and pull_id like 'build:%%' order by created_at desc limit 1").scalar()
+        assert 0 < validated < conn.exec_driver_sql("select count(*) from core.fct_problem").scalar()
     incremental = warehouse.fingerprints(engine)
     jobs.build_warehouse(full=True)
     assert warehouse.fingerprints(engine) == incremental

@@ -34,7 +34,6 @@ _OVERDUE_COLUMNS = (
     "week_start", "problem_id", "source", "found_at", "due_at", "days_overdue", "district_name", "town_name",
     "site_name", "category_name", "department_name", "overdue_kind",
 )
-OVERDUE_ORDER = ["overdue_kind", "days_overdue", "problem_id"]  # 未反馈 first, then the longest overdue
 _CATEGORY_COLUMNS = ("week_start", "category_code", "category_name", "n_found", "n_rectified", "rectification_rate")
 CATEGORY_VIEW = "mart.weekly_rectification_by_category"
 
@@ -188,7 +187,8 @@ def load_week(engine: Engine | Connection, week_start: date, *, overdue_rows: in
         categories=None if categories is None else categories.sort_values("n_found", ascending=False,
                                                                            ignore_index=True),
         rankings=rankings.sort_values(["unit_kind", "rank", "unit_code"], ignore_index=True),
-        overdue=overdue.sort_values(OVERDUE_ORDER, ascending=[True, False, True], ignore_index=True),
+        overdue=overdue.sort_values(["overdue_kind", "days_overdue", "problem_id"], ascending=[True, False, True],
+                                    ignore_index=True),
         overdue_by_department=overdue_by_department,
         overdue_previous_count=int(overdue_previous or 0),
         hotline=_complete_weeks(hotline, trend),
@@ -205,7 +205,7 @@ def iter_overdue(engine: Engine, week_start: date, chunk_rows: int = 50_000) -> 
     """The whole overdue list at the end of the week, 未反馈 first, longest first, in frames of `chunk_rows`."""
     columns = ", ".join(_OVERDUE_COLUMNS)
     sql = (f"select {columns} from mart.overdue_problems where week_start = :this"
-           f" order by {', '.join(f'{c} desc' if c == 'days_overdue' else c for c in OVERDUE_ORDER)}")
+           " order by overdue_kind, days_overdue desc, problem_id")
     params = {"this": week_start}
     with engine.connect() as conn:
         if conn.dialect.name == "duckdb":

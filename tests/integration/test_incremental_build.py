@@ -27,6 +27,14 @@ def _is_current(engine) -> bool:
         return models._is_current(conn, models.discover())
 
 
+def _table_comment(conn, table: str) -> str | None:
+    if warehouse.is_duckdb(conn):
+        schema, name = table.split(".")
+        return conn.exec_driver_sql("select comment from duckdb_tables() where schema_name = ? and table_name = ?",
+                                    (schema, name)).scalar()
+    return conn.exec_driver_sql(f"select obj_description('{table}'::regclass)").scalar()
+
+
 def _build_both_ways(engine) -> dict[str, str]:
     """Build incrementally, then in full: the two must agree table for table."""
     assert _is_current(engine) and _pending(engine) > 0  # the incremental path is the one taken
@@ -37,6 +45,9 @@ def _build_both_ways(engine) -> dict[str, str]:
             "select n_evaluated from audit.validation_results where suite = 'core.fct_problem'"
             " and pull_id like 'build:%%' order by created_at desc limit 1").scalar()
         assert 0 < validated < conn.exec_driver_sql("select count(*) from core.fct_problem").scalar()
+        # A refreshed table keeps the description BI tools show (DuckDB writes it anew).
+        problem = next(m for m in models.discover() if m.name == "core.fct_problem")
+        assert _table_comment(conn, "core.fct_problem") == problem.grain
     incremental = warehouse.fingerprints(engine)
     jobs.build_warehouse(full=True)
     assert warehouse.fingerprints(engine) == incremental

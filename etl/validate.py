@@ -24,6 +24,7 @@ from etl import config
 
 EXPECTATIONS_DIR = config.REPO_ROOT / "expectations"
 MAX_IDS_IN_SUMMARY = 200
+TABLE_BATCH_ROWS = 500_000  # rows of a warehouse table validated at once: bounds the frames GX works on
 _lock = threading.Lock()
 _state: dict[str, object] = {}
 
@@ -216,19 +217,99 @@ def _observed(value: object) -> object:
     return str(value)
 
 
-def validate_table(conn, table: str, id_column: str, where: str | None = None) -> tuple[ValidationOutcome, dict]:
+def validate_table(
+    conn, table: str, id_column: str, where: str | None = None, batch_rows: int = TABLE_BATCH_ROWS,
+) -> tuple[ValidationOutcome, dict]:
     """Read a warehouse table (the rows `where` selects, if given) and run its suite (same name as the table)
     on it, e.g. core.fct_problem.
 
     Only the columns the suite names are read, unless it has table-level expectations (they see all columns,
-    and all rows: `where` is then ignored).
+    and all rows: `where` is then ignored). A suite of row checks (plus uniqueness of `id_column`) runs on
+    batches of about `batch_rows` rows, split by a hash of `id_column` so that repeated ids share a batch:
+    memory stays flat however long the table grows.
     """
-    from etl.warehouse import read_frame
+    from etl.warehouse import key_bucket, read_frame
 
     columns = suite_columns(table)
-    selected = "*" if columns is None else ", ".join(dict.fromkeys([id_column, *columns]))
-    rows = f" where {where}" if where and columns is not None else ""
-    return validate_frame(table, read_frame(conn, f"select {selected} from {table}{rows}"), id_column)
+    if columns is None:
+        return validate_frame(table, read_frame(conn, f"select * from {table}"), id_column)
+    selected = ", ".join(dict.fromkeys([id_column, *columns]))
+    filters = [f"({where})"] if where else []
+    n_rows = conn.exec_driver_sql(f"select count(*) from {table}{_where(filters)}").scalar()
+    n_batches = max(1, -(-n_rows // batch_rows)) if _batchable(table, id_column) else 1
+    results = []
+    for batch in range(n_batches):
+        split = [f"{key_bucket(conn, id_column, n_batches)} = {batch}"] if n_batches > 1 else []
+        frame = read_frame(conn, f"select {selected} from {table}{_where(filters + split)}")
+        results.append(validate_frame(table, frame, id_column))
+    return results[0] if len(results) == 1 else _combined(results)
+
+
+# Expectations that judge each row on its own, so a table may be validated a batch at a time.
+_ROW_EXPECTATION = "expect_column_values_to_"
+
+
+def _batchable(suite_name: str, id_column: str) -> bool:
+    """Every expectation judges rows one by one, or asks `id_column` to be unique (batches split by it)."""
+    for expectation in load_suite_definition(suite_name)["expectations"]:
+        type_, kwargs = expectation["type"], expectation["kwargs"]
+        if type_ == "expect_column_values_to_be_unique":
+            if kwargs.get("column") != id_column:
+                return False
+        elif not type_.startswith(_ROW_EXPECTATION):
+            return False
+    return True
+
+
+def _where(filters: list[str]) -> str:
+    return f" where {' and '.join(filters)}" if filters else ""
+
+
+def _combined(results: list[tuple[ValidationOutcome, dict]]) -> tuple[ValidationOutcome, dict]:
+    """One outcome and summary for a suite run batch by batch: counts add up, failing ids are joined."""
+    outcomes = [outcome for outcome, _ in results]
+    first_outcome, first_summary = results[0]
+    failed_ids: dict[str, list] = {}
+    for outcome in outcomes:
+        for label, ids in outcome.failed_ids.items():
+            failed_ids.setdefault(label, []).extend(ids)
+    outcome = ValidationOutcome(
+        suite=first_outcome.suite,
+        success=all(o.success for o in outcomes),
+        n_evaluated=sum(o.n_evaluated for o in outcomes),
+        failed_ids=failed_ids,
+        table_failures=list(dict.fromkeys(f for o in outcomes for f in o.table_failures)),
+    )
+    expectations = []
+    for parts in zip(*(summary["expectations"] for _, summary in results), strict=True):
+        element_count = sum(p["element_count"] or 0 for p in parts)
+        unexpected_count = sum(p["unexpected_count"] or 0 for p in parts)
+        ids = [i for p in parts for i in p["failed_ids"]]
+        expectations.append({
+            **parts[0],
+            "success": all(p["success"] for p in parts),
+            "element_count": element_count,
+            "unexpected_count": unexpected_count,
+            "unexpected_percent": 100.0 * unexpected_count / element_count if element_count else None,
+            "observed_value": None,
+            "failed_ids": ids[:MAX_IDS_IN_SUMMARY],
+        })
+    n_successful = sum(e["success"] for e in expectations)
+    summary = {
+        **first_summary,
+        "success": outcome.success,
+        "n_evaluated": outcome.n_evaluated,
+        "n_failed": outcome.n_failed,
+        "n_batches": len(results),
+        "statistics": {
+            "evaluated_expectations": len(expectations),
+            "successful_expectations": n_successful,
+            "unsuccessful_expectations": len(expectations) - n_successful,
+            "success_percent": 100.0 * n_successful / len(expectations) if expectations else None,
+        },
+        "expectations": expectations,
+    }
+    return outcome, summary
 
 
 def suite_columns(suite_name: str) -> list[str] | None:

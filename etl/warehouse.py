@@ -296,6 +296,13 @@ def fingerprints(engine: Engine, schemas: Sequence[str] = ("core", "mart")) -> d
     return result
 
 
+def key_bucket(conn: Connection, column: str, n_buckets: int) -> str:
+    """SQL for a bucket number in [0, n_buckets) from a hash of `column`: equal values share a bucket."""
+    if is_duckdb(conn):
+        return f"mod(hash({column}), {n_buckets})"
+    return f"mod(hashtext({column}) & 2147483647, {n_buckets})"
+
+
 def read_frame(conn: Connection, sql: str) -> pd.DataFrame:
     """A query's result as a DataFrame by the engine's fast path: DuckDB hands its columns over whole."""
     if is_duckdb(conn):

@@ -45,6 +45,36 @@ def test_validate_table_names_the_failing_rows(engine) -> None:
 
 
 @pytest.mark.parametrize("warehouse_url", ENGINES, indirect=True)
+def test_a_table_validated_in_batches_gives_the_whole_tables_result(engine) -> None:
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "insert into core.fct_problem (problem_id, found_at)"
+            " select 'P' || i, case when mod(i, 97) = 0 then null else timestamp '2026-09-08 01:00:00' end"
+            " from generate_series(1, 1000) as s(i)"
+        )
+        conn.exec_driver_sql("insert into core.fct_problem (problem_id, found_at) values"
+                             " ('P500', '2026-09-08 02:00:00'), ('P7', '2026-09-08 03:00:00')")
+        whole, whole_summary = validate.validate_table(conn, "core.fct_problem", "problem_id")
+        batched, batched_summary = validate.validate_table(conn, "core.fct_problem", "problem_id", batch_rows=100)
+    assert batched_summary["n_batches"] == 11  # 1,002 rows
+    assert (batched.success, batched.n_evaluated, batched.n_failed) == (False, 1002, 12)
+    assert {label: sorted(ids) for label, ids in batched.failed_ids.items()} == {
+        label: sorted(ids) for label, ids in whole.failed_ids.items()}
+    assert sorted(batched.failed_ids["expect_column_values_to_be_unique(problem_id)"]) == ["P500", "P500", "P7", "P7"]
+    counts = [(e["expectation"], e["success"], e["element_count"], e["unexpected_count"])
+              for e in batched_summary["expectations"]]
+    assert counts == [(e["expectation"], e["success"], e["element_count"], e["unexpected_count"])
+                      for e in whole_summary["expectations"]]
+    assert batched_summary["statistics"]["unsuccessful_expectations"] == 2
+
+
+def test_only_suites_of_row_checks_are_validated_in_batches() -> None:
+    assert validate._batchable("core.fct_problem", "problem_id")
+    assert not validate._batchable("core.fct_problem", "found_at")  # problem_id's uniqueness spans batches
+    assert validate._batchable("core.fct_event", "event_id")
+
+
+@pytest.mark.parametrize("warehouse_url", ENGINES, indirect=True)
 def test_a_failing_core_suite_rolls_the_build_back(engine, warehouse_url, monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("CAMPAIGN_WAREHOUSE_URL", warehouse_url)
     monkeypatch.setenv("CAMPAIGN_VAR_DIR", str(tmp_path / "var"))

@@ -240,8 +240,8 @@ class SpilledDropFolder:
 
 
 class LoadProbe:
-    """Times prepare, GX, raw payloads and each upsert inside ingest_api / ingest_files, and keeps the
-    staging frames the pipeline upserts (as Parquet, that time excluded) for the bulk-load baseline."""
+    """Times prepare, GX, raw payloads, each upsert and the commits inside ingest_api / ingest_files, and keeps
+    the staging frames the pipeline upserts (as Parquet, that time excluded) for the bulk-load baseline."""
 
     def __init__(self, spill_dir: Path) -> None:
         self.spill_dir = spill_dir
@@ -252,7 +252,8 @@ class LoadProbe:
         self.staging_rows: dict[str, int] = defaultdict(int)
 
     @contextlib.contextmanager
-    def installed(self) -> Iterator[LoadProbe]:
+    def installed(self, engine) -> Iterator[LoadProbe]:
+        import etl.normalize.pii as pii
         import etl.pipeline as pipeline
         import etl.prepare as prepare_module
         import etl.validate as validate_module
@@ -260,8 +261,11 @@ class LoadProbe:
         originals = {
             (pipeline, "upsert"): pipeline.upsert,
             (pipeline, "_write_raw"): pipeline._write_raw,
+            (pipeline, "_records_frame"): pipeline._records_frame,
+            (pii, "redacted_json"): pii.redacted_json,
             (prepare_module, "prepare"): prepare_module.prepare,
             (validate_module, "validate_frame"): validate_module.validate_frame,
+            (engine.dialect, "do_commit"): engine.dialect.do_commit,
         }
 
         def timed(key: str, function: Callable) -> Callable:
@@ -288,6 +292,9 @@ class LoadProbe:
         patches = {
             (pipeline, "upsert"): upsert,
             (pipeline, "_write_raw"): timed("write raw (payload JSON + upsert raw.*)", pipeline._write_raw),
+            (pii, "redacted_json"): timed("  of which payload JSON (pii.redacted_json)", pii.redacted_json),
+            (pipeline, "_records_frame"): timed("records -> DataFrame", pipeline._records_frame),
+            (engine.dialect, "do_commit"): timed("commit", engine.dialect.do_commit),
             (prepare_module, "prepare"): timed("prepare (normalize + validate)", prepare_module.prepare),
             (validate_module, "validate_frame"): timed("  of which GX validate_frame", validate_module.validate_frame),
         }
@@ -568,7 +575,7 @@ def run_engine(state: dict) -> dict:
         profiler = cProfile.Profile()
     pulls = {}
     for source in ("hotline", "events", "inspections"):
-        with stages.stage(f"prepare+load {source}") as figures, probe.installed():
+        with stages.stage(f"prepare+load {source}") as figures, probe.installed(engine):
             excluded_before = probe.excluded
             probe_before = dict(probe.seconds)
             started = time.perf_counter()
@@ -707,8 +714,8 @@ def _breakdown(steps: dict[str, float], total: float) -> dict[str, float]:
     out = {k: round(v, 3) for k, v in sorted(steps.items())}
     counted = sum(v for k, v in steps.items() if k in (
         "prepare (normalize + validate)", "write raw (payload JSON + upsert raw.*)", "upsert staging.*",
-        "upsert audit.*"))
-    out["other (records -> DataFrame, reconcile, commit)"] = round(total - counted, 3)
+        "upsert audit.*", "records -> DataFrame", "commit"))
+    out["other (reconcile, dedupe, audit frames)"] = round(total - counted, 3)
     return out
 
 

@@ -152,14 +152,7 @@ def load_week(engine: Engine | Connection, week_start: date, *, overdue_rows: in
         departments = _read(conn, "mart.weekly_rectification_by_department", _DEPARTMENT_COLUMNS,
                             "week_start between :prev and :this", this=this, prev=prev)
         rankings = _read(conn, "mart.red_black_list", _RANKING_COLUMNS, "week_start = :this", this=this)
-        limit = "" if overdue_rows is None else f" limit {int(overdue_rows)}"
-        overdue = _read(conn, "mart.overdue_problems", _OVERDUE_COLUMNS, "week_start = :this",
-                        then=f"order by days_overdue desc, overdue_kind, problem_id{limit}", this=this)
-        overdue_by_department = _typed(_fetch(
-            conn,
-            "select department_name, overdue_kind, count(*) as n, max(days_overdue) as longest"
-            " from mart.overdue_problems where week_start = :this group by department_name, overdue_kind",
-            {"this": this}, ["department_name", "overdue_kind", "n", "longest"]))
+        overdue, overdue_by_department = _read_overdue(conn, this, overdue_rows)
         overdue_previous = conn.execute(
             sa.text("select count(*) from mart.overdue_problems where week_start = :prev"), {"prev": prev}
         ).one()[0]
@@ -199,6 +192,29 @@ def load_week(engine: Engine | Connection, week_start: date, *, overdue_rows: in
         activities_cumulative={m: _number(activities[f"{m}_cumulative"].sum()) for m in ACTIVITY_MEASURES},
         trend_start=trend_start,
     )
+
+
+def _read_overdue(conn: Connection, week_start: date, n_rows: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The `n_rows` longest overdue (all when None) and the whole list counted per department and kind, from
+    one evaluation of the view (it works out every problem's state at the week's end, the costly part)."""
+    columns = ", ".join(_OVERDUE_COLUMNS)
+    group = "partition by department_name, overdue_kind"
+    top = "true" if n_rows is None else f"position <= {int(n_rows)}"
+    sql = (
+        f"select {columns}, {top} as is_top, group_position = 1 as heads_group, n_in_group, longest_in_group"
+        f" from (select {columns},"
+        " row_number() over (order by days_overdue desc, overdue_kind, problem_id) as position,"
+        f" row_number() over ({group} order by problem_id) as group_position,"
+        f" count(*) over ({group}) as n_in_group, max(days_overdue) over ({group}) as longest_in_group"
+        " from mart.overdue_problems where week_start = :this) as listed"
+        f" where {top} or group_position = 1"
+    )
+    rows = _fetch(conn, sql, {"this": week_start},
+                  [*_OVERDUE_COLUMNS, "is_top", "heads_group", "n", "longest"])
+    is_top, heads_group = rows["is_top"].astype(bool), rows["heads_group"].astype(bool)
+    overdue = _typed(rows.loc[is_top, list(_OVERDUE_COLUMNS)].reset_index(drop=True))
+    counts = _typed(rows.loc[heads_group, ["department_name", "overdue_kind", "n", "longest"]].reset_index(drop=True))
+    return overdue, counts
 
 
 def iter_overdue(engine: Engine, week_start: date, chunk_rows: int = 50_000) -> Iterator[pd.DataFrame]:

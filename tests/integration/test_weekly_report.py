@@ -425,6 +425,27 @@ def test_a_long_overdue_list_goes_whole_into_a_csv(engine: sa.Engine, tmp_path: 
     assert pd.read_csv(again.overdue_csv_path, encoding="utf-8-sig").equals(listed)
 
 
+@pytest.mark.parametrize("warehouse_url", ENGINES, indirect=True)
+def test_a_shortened_overdue_list_keeps_the_longest_rows_and_counts_them_all(engine: sa.Engine) -> None:
+    from etl.report.data import load_week
+
+    populate(engine)
+    data = load_week(engine, WEEK.week_start, overdue_rows=10)
+    longest = mart(engine, "select problem_id from mart.overdue_problems where week_start = :w"
+                   " order by days_overdue desc, overdue_kind, problem_id limit 10", w=WEEK.week_start)
+    assert sorted(data.overdue["problem_id"]) == sorted(longest["problem_id"])
+    counts = mart(engine, "select department_name, overdue_kind, count(*) as n, max(days_overdue) as longest"
+                  " from mart.overdue_problems where week_start = :w group by department_name, overdue_kind",
+                  w=WEEK.week_start)
+    assert len(counts) > 1 and counts["n"].sum() > 10
+
+    def ordered(frame: pd.DataFrame) -> list[tuple]:
+        return sorted((r.department_name or "", r.overdue_kind, int(r.n), float(r.longest))
+                      for r in frame.itertuples())
+    assert ordered(data.overdue_by_department) == ordered(counts)
+    assert load_week(engine, WEEK.week_start).overdue["problem_id"].size == counts["n"].sum()
+
+
 def test_trend_starts_at_the_campaigns_first_week(engine: sa.Engine) -> None:
     from etl.report.data import load_week
 

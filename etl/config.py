@@ -96,7 +96,8 @@ def warehouse_url() -> str:
 def duckdb_memory_limit() -> str:
     """DuckDB's buffer pool per process (its default is 80% of RAM: it would keep every block it writes).
 
-    Primary-key (ART) indexes cannot be evicted and count against it: about 75 bytes per hotline version.
+    Primary-key (ART) indexes cannot be evicted and count against it, about 75 bytes per hotline version:
+    only warehouses created before raw and staging lost their key indexes still have them.
     """
     return os.environ.get("CAMPAIGN_DUCKDB_MEMORY_LIMIT", "512MB")
 

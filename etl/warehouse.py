@@ -31,8 +31,14 @@ def create_engine(url: str | None = None) -> Engine:
         return sa.create_engine(parsed)
     if parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    # Bounded, DuckDB spills to disk (the file's .tmp folder) instead of growing with the warehouse.
-    return sa.create_engine(parsed, connect_args={"config": {"memory_limit": config.duckdb_memory_limit()}})
+    settings = {
+        # Bounded, DuckDB spills to disk (the file's .tmp folder) instead of growing with the warehouse.
+        "memory_limit": config.duckdb_memory_limit(),
+        # At the default 16MB every 50k-record segment's commit checkpointed, rewriting the table's last,
+        # partly filled row groups each time: 1M hotline records loaded in 51.7 s, 42.2 s with this.
+        "checkpoint_threshold": "256MB",
+    }
+    return sa.create_engine(parsed, connect_args={"config": settings})
 
 
 @contextmanager

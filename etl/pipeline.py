@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
+import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -240,8 +241,8 @@ def _load_records(
 
     result = PullResult(pull_id=pull_id, source=stream.source)
     received_at = utc_now()
-    _write_raw(conn, stream, records, pull_id, received_at)
     prepared = prepare(stream.source, _records_frame(records), refs, pull_id, salt=config.pii_salt(), as_of=as_of)
+    _write_raw(conn, stream, records, pull_id, received_at, prepared.updated_at)
     staging = prepared.staging.assign(pull_id=pull_id)
     if stream.newer_column:
         staging = staging.sort_values(stream.newer_column).drop_duplicates(list(stream.staging_key), keep="last")
@@ -266,11 +267,22 @@ def _records_frame(records: list[dict]) -> pd.DataFrame:
     keys = records[0].keys()
     if any(r.keys() != keys for r in records):
         keys = dict.fromkeys(k for r in records for k in r).keys()
-    return pd.DataFrame({k: [r.get(k) for r in records] for k in keys if k != "raw"})
+    return pd.DataFrame({k: _column([r.get(k) for r in records]) for k in keys if k != "raw"})
 
 
-def _write_raw(conn: Connection, stream: Stream, records: list[dict], pull_id: str, received_at: datetime) -> None:
-    from etl.normalize.dates import parse_datetimes
+def _column(values: list) -> pd.Series | list:
+    """A column of text straight into Arrow (half the time of pandas' own inference); any other as pandas infers it."""
+    try:
+        return pd.Series(pa.array(values, type=pa.large_string()), dtype="str")
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers, dates, nested values
+        return values
+
+
+def _write_raw(
+    conn: Connection, stream: Stream, records: list[dict], pull_id: str, received_at: datetime,
+    updated_at: pd.Series | None,
+) -> None:
+    """Each record's payload, PII redacted; `updated_at`: every record's update time (Prepared.updated_at)."""
     from etl.normalize.pii import redacted_json
 
     version_values = zip(*([r.get(f) for r in records] for f in stream.version_fields), strict=True)
@@ -282,7 +294,7 @@ def _write_raw(conn: Connection, stream: Stream, records: list[dict], pull_id: s
         "payload": redacted_json([r["raw"] for r in records]),
     })
     if stream.updated_field:
-        frame["version_at"] = parse_datetimes(pd.Series([r.get(stream.updated_field) for r in records]))
+        frame["version_at"] = updated_at.to_numpy()
     # First receipt wins: a re-pull of the same version keeps the original pull id and time.
     upsert(conn, stream.raw_table, frame.drop_duplicates("record_key"), ["record_key"], on_conflict="nothing",
            narrow_by="version_at" if stream.updated_field else None)

@@ -120,6 +120,9 @@ class Prepared:
     n_records: int = 0
     n_quarantined: int = 0  # distinct records quarantined (one record may break several rules)
     n_duplicates: int = 0  # exact repeats of a record in the batch (same key, same content), dropped
+    # Every record's own `updated_at` as parsed (NaT where missing or unparseable), in record order: raw's
+    # version time, parsed once. None for a source without one (inspections) and for an empty batch.
+    updated_at: pd.Series | None = None
 
     @property
     def is_reconciled(self) -> bool:
@@ -136,6 +139,7 @@ class _Built:
     key: pd.Series  # one version of one record; exact repeats share key and content
     source_id: pd.Series
     not_content: tuple[str, ...] = ()  # staging columns that may differ between exact repeats
+    updated_at: pd.Series | None = None  # Prepared.updated_at
 
 
 def prepare(
@@ -236,6 +240,7 @@ def prepare(
         n_records=len(frame),
         n_quarantined=n_quarantined,
         n_duplicates=n_duplicates,
+        updated_at=built.updated_at,
     )
 
 
@@ -407,7 +412,7 @@ def _hotline(text: dict[str, pd.Series], refs: Reference, salt: str, limit: pd.T
     key = text["ticket_id"] + "|" + version_text.fillna("")
     as_received = text["updated_at"].where(text["updated_at"].notna(), text["received_at"])
     source_id = _source_ids(text["ticket_id"] + "@" + as_received.fillna("?"), _positions(index))
-    return _Built(staging, hits, key.where(text["ticket_id"].notna()), source_id)
+    return _Built(staging, hits, key.where(text["ticket_id"].notna()), source_id, updated_at=stamps["updated_at"])
 
 
 # --- inspections ------------------------------------------------------------------------------------------
@@ -515,4 +520,4 @@ def _events(text: dict[str, pd.Series], refs: Reference, limit: pd.Timestamp | N
     updated_text = _instant(stamps["updated_at"], text["updated_at"])
     key = text["event_id"] + "|" + updated_text.fillna("")
     source_id = _source_ids(text["event_id"] + "@" + text["updated_at"].fillna("?"), _positions(index))
-    return _Built(staging, hits, key.where(text["event_id"].notna()), source_id)
+    return _Built(staging, hits, key.where(text["event_id"].notna()), source_id, updated_at=stamps["updated_at"])

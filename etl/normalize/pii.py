@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Sequence
 
 import msgspec
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -91,35 +92,47 @@ def payload_json(payload: object) -> str:
     return _JSON.encode(payload).decode("utf-8")
 
 
-def redacted_json(payloads: Sequence[dict]) -> list[str]:
-    """`payload_json(redact_payload(p))` of every payload, column by column.
+def redacted_json(payloads: Sequence[dict]) -> pd.Series:
+    """`payload_json(redact_payload(p))` of every payload, column by column, as a text column.
 
     A source's payloads share their keys, so PII keys are found once per key set, and the masking regexes
     run only on the distinct strings that could hold a number and are not plain timestamps (RE2 over the
-    column picks them). Nested values take `redact_payload`'s own path.
+    column picks them). Nested values take `redact_payload`'s own path. The JSON is encoded in one call, one
+    line per payload, and becomes an Arrow text column without passing through a Python string per payload.
     """
-    kept_by_keys: dict[tuple, tuple | None] = {}  # key set -> keys kept, None when nothing is dropped
+    dropped_by_keys: dict[tuple, tuple] = {}  # key set -> its PII keys
     key_sets = []
     for payload in payloads:
         keys = tuple(payload)
-        if keys not in kept_by_keys:
-            kept = tuple(k for k in keys if str(k).strip().lower() not in PII_KEYS)
-            kept_by_keys[keys] = None if len(kept) == len(keys) else kept
+        if keys not in dropped_by_keys:
+            dropped_by_keys[keys] = tuple(k for k in keys if str(k).strip().lower() in PII_KEYS)
         key_sets.append(keys)
-    columns = dict.fromkeys(k for keys in kept_by_keys for k in keys if str(k).strip().lower() not in PII_KEYS)
+    columns = dict.fromkeys(k for keys in dropped_by_keys for k in keys if str(k).strip().lower() not in PII_KEYS)
     replaced: dict[int, dict] = {}  # row -> {key: redacted value}
     for key in columns:
         for row, value in _redacted_column(str(key), [payload.get(key) for payload in payloads]):
             replaced.setdefault(row, {})[key] = value
-    out = []
+    redacted = []
     for row, (payload, keys) in enumerate(zip(payloads, key_sets, strict=True)):
-        kept = kept_by_keys[keys]
-        if kept is not None:
-            payload = {k: payload[k] for k in kept}
-        if row in replaced:
-            payload = {**payload, **replaced[row]}
-        out.append(payload_json(payload))
-    return out
+        dropped = dropped_by_keys[keys]
+        if dropped or row in replaced:
+            payload = payload.copy()  # keeps the key order, as the payload_json of a redacted copy would
+            for key in dropped:
+                del payload[key]
+            payload.update(replaced.get(row, ()))
+        redacted.append(payload)
+    return pd.Series(_lines_as_text(_JSON.encode_lines(redacted), len(redacted)), dtype="str")
+
+
+def _lines_as_text(lines: bytes, n: int) -> pa.Array:
+    """JSON lines (each ends in a newline; JSON escapes those inside strings) as an Arrow text array."""
+    ends = np.flatnonzero(np.frombuffer(lines, dtype=np.uint8) == ord("\n"))
+    if len(ends) != n:
+        raise ValueError(f"expected {n} JSON lines, found {len(ends)}")
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    offsets[1:] = ends - np.arange(n)  # where each line ends once the newlines before it are gone
+    body = lines.replace(b"\n", b"")
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(body))
 
 
 # Columns pandas infers as one of these hold no string and no nested value.

@@ -152,10 +152,7 @@ def load_week(engine: Engine | Connection, week_start: date, *, overdue_rows: in
         departments = _read(conn, "mart.weekly_rectification_by_department", _DEPARTMENT_COLUMNS,
                             "week_start between :prev and :this", this=this, prev=prev)
         rankings = _read(conn, "mart.red_black_list", _RANKING_COLUMNS, "week_start = :this", this=this)
-        overdue, overdue_by_department = _read_overdue(conn, this, overdue_rows)
-        overdue_previous = conn.execute(
-            sa.text("select count(*) from mart.overdue_problems where week_start = :prev"), {"prev": prev}
-        ).one()[0]
+        overdue, overdue_by_department, overdue_previous = _read_overdue(conn, this, prev, overdue_rows)
         activities = _read(conn, "mart.activities_weekly",
                            ("week_start", "district_name", "category", "organizer", *ACTIVITY_MEASURES,
                             *(f"{m}_cumulative" for m in ACTIVITY_MEASURES)),
@@ -194,27 +191,35 @@ def load_week(engine: Engine | Connection, week_start: date, *, overdue_rows: in
     )
 
 
-def _read_overdue(conn: Connection, week_start: date, n_rows: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The `n_rows` longest overdue (all when None) and the whole list counted per department and kind, from
-    one evaluation of the view (it works out every problem's state at the week's end, the costly part)."""
+def _read_overdue(
+    conn: Connection, week_start: date, previous: date, n_rows: int | None
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The `n_rows` longest overdue (all when None), the whole list counted per department and kind, and the
+    length of the previous week's list, from one evaluation of the view over the two weeks (it works out every
+    problem's state at each week's end, the costly part)."""
     columns = ", ".join(_OVERDUE_COLUMNS)
-    group = "partition by department_name, overdue_kind"
+    group = "partition by week_start, department_name, overdue_kind"
     top = "true" if n_rows is None else f"position <= {int(n_rows)}"
     sql = (
-        f"select {columns}, {top} as is_top, group_position = 1 as heads_group, n_in_group, longest_in_group"
+        f"select {columns}, week_start = :this and {top} as is_top,"
+        " week_start = :this and group_position = 1 as heads_group, week_start = :previous as is_previous,"
+        " n_in_group, longest_in_group, n_in_week"
         f" from (select {columns},"
-        " row_number() over (order by days_overdue desc, overdue_kind, problem_id) as position,"
+        " row_number() over (partition by week_start order by days_overdue desc, overdue_kind, problem_id)"
+        " as position,"
         f" row_number() over ({group} order by problem_id) as group_position,"
-        f" count(*) over ({group}) as n_in_group, max(days_overdue) over ({group}) as longest_in_group"
-        " from mart.overdue_problems where week_start = :this) as listed"
-        f" where {top} or group_position = 1"
+        f" count(*) over ({group}) as n_in_group, max(days_overdue) over ({group}) as longest_in_group,"
+        " count(*) over (partition by week_start) as n_in_week"
+        " from mart.overdue_problems where week_start between :previous and :this) as listed"
+        f" where (week_start = :this and ({top} or group_position = 1)) or (week_start = :previous and position = 1)"
     )
-    rows = _fetch(conn, sql, {"this": week_start},
-                  [*_OVERDUE_COLUMNS, "is_top", "heads_group", "n", "longest"])
+    rows = _fetch(conn, sql, {"this": week_start, "previous": previous},
+                  [*_OVERDUE_COLUMNS, "is_top", "heads_group", "is_previous", "n", "longest", "n_in_week"])
     is_top, heads_group = rows["is_top"].astype(bool), rows["heads_group"].astype(bool)
     overdue = _typed(rows.loc[is_top, list(_OVERDUE_COLUMNS)].reset_index(drop=True))
     counts = _typed(rows.loc[heads_group, ["department_name", "overdue_kind", "n", "longest"]].reset_index(drop=True))
-    return overdue, counts
+    n_previous = rows.loc[rows["is_previous"].astype(bool), "n_in_week"]
+    return overdue, counts, int(n_previous.iloc[0]) if len(n_previous) else 0
 
 
 def iter_overdue(engine: Engine, week_start: date, chunk_rows: int = 50_000) -> Iterator[pd.DataFrame]:

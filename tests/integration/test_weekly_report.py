@@ -444,6 +444,13 @@ def test_a_shortened_overdue_list_keeps_the_longest_rows_and_counts_them_all(eng
                       for r in frame.itertuples())
     assert ordered(data.overdue_by_department) == ordered(counts)
     assert load_week(engine, WEEK.week_start).overdue["problem_id"].size == counts["n"].sum()
+    # the week before's list, counted in the same pass over the view
+    previous = mart(engine, "select count(*) as n from mart.overdue_problems where week_start = :w",
+                    w=WEEK.previous.week_start)["n"].iloc[0]
+    assert previous > 0 and previous != counts["n"].sum()
+    assert data.overdue_previous_count == previous
+    first_week = mart(engine, "select min(week_start) as w from mart.weekly_rectification_total")["w"].iloc[0]
+    assert load_week(engine, first_week).overdue_previous_count == 0
 
 
 def test_trend_starts_at_the_campaigns_first_week(engine: sa.Engine) -> None:

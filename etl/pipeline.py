@@ -6,14 +6,20 @@ together or not at all, so memory stays bounded however long the window (a first
 campaign). A pull that fails keeps its committed segments (each complete and reconciled), says why in
 `audit.pulls`, and the next run resumes from the checkpoint; a pull that fits in one segment (every
 scheduled one) is all or nothing. Loads upsert on the version key, so re-pulling an overlap is a no-op.
+
+A segment is prepared (validated, normalized, its frames built) without touching the warehouse, then written
+by a `SegmentWriter` thread while the next segment is prepared: the engines write outside the GIL, so the two
+overlap, and writes still commit one at a time, in order.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pandas as pd
 import pyarrow as pa
@@ -144,15 +150,22 @@ def ingest_api(
     window = (_utc_naive(window_start), _utc_naive(window_end))
     refs = refdata.load_reference()
     result = PullResult(pull_id=pull_id, source=source)
+
+    def commit(segment: _Segment) -> None:
+        running = replace(result)
+        running.add(segment.result)
+        with engine.begin() as conn:
+            _write_segment(conn, segment)
+            _finish(conn, running, started, *window, status="loading")
+            if segment.checkpoint is not None:
+                _advance_watermark(conn, source, min(segment.checkpoint, window[1]), pull_id)
+        result.add(segment.result)  # only once committed: a failure is recorded with the committed counts
+        log.info("pull %s: %d records committed", pull_id, result.n_extracted)
+
     try:
-        for records in _chunked(pages):
-            with engine.begin() as conn:
-                part, checkpoint = _load_records(conn, stream, records, pull_id, as_of=window_end, refs=refs)
-                result.add(part)
-                _finish(conn, result, started, *window, status="loading")
-                if checkpoint is not None:
-                    _advance_watermark(conn, source, min(checkpoint, window[1]), pull_id)
-            log.info("pull %s: %d records committed", pull_id, result.n_extracted)
+        with SegmentWriter() as writer:
+            for records in _chunked(pages):
+                writer.submit(commit, _prepare_segment(stream, records, pull_id, as_of=window_end, refs=refs))
         with engine.begin() as conn:
             _finish(conn, result, started, *window)
             _advance_watermark(conn, source, window[1], pull_id)
@@ -161,6 +174,47 @@ def ingest_api(
         raise
     log.info("pull %s: %s", pull_id, result.as_dict())
     return result
+
+
+class SegmentWriter:
+    """Writes prepared segments one at a time on its own thread while the caller prepares the next one.
+
+    The engines write outside the GIL (DuckDB's execution and commit, PostgreSQL's server), so preparing
+    segment k+1, which is Python and pandas, overlaps writing segment k. One write is in flight at most and
+    writes run in submission order, so segments and their checkpoints commit in order. A write's error is
+    raised by the next `submit` or on leaving the block; a caller that fails still waits for the write in
+    flight, so what it records afterwards sees that write committed or rolled back.
+    """
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warehouse-writer")
+        self._pending: Future | None = None
+
+    def submit(self, write: Callable[[_Segment], None], segment: _Segment) -> None:
+        """Wait for the write in flight (raising its error), then start this one."""
+        self.wait()
+        self._pending = self._pool.submit(write, segment)
+
+    def wait(self) -> None:
+        """Wait for the write in flight; its error is raised here."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self) -> SegmentWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        try:
+            if exc_type is None:
+                self.wait()
+            else:
+                try:
+                    self.wait()
+                except Exception:  # the caller's error is the one raised; this one is logged
+                    log.exception("a segment write failed as well")
+        finally:
+            self._pool.shutdown(wait=True)
 
 
 class DropFilesRejected(RuntimeError):
@@ -182,37 +236,51 @@ def ingest_files(engine: Engine, drop_folder) -> list[PullResult]:
     refs = refdata.load_reference()  # once per run, not per file
     results = []
     rejected: list[str] = []
-    files = drop_folder.iter_new_files(seen)
-    while True:
-        started = utc_now()
-        try:
-            drop_file = next(files)
-        except StopIteration:
-            break
-        except DropFileError as exc:
-            # A file that cannot be read at all is recorded and skipped; the others still load.
-            failed = PullResult(pull_id=f"inspections:{exc.file_name}", source="inspections")
-            _record_failure(engine, failed, started, None, None, exc)
-            rejected.append(f"{exc.file_name}: {exc}")
-            continue
-        pull_id = f"inspections:{drop_file.sha256[:16]}"
+
+    def commit(segment: _Segment, *, drop_file, started: datetime) -> None:
+        result = segment.result
         try:
             with engine.begin() as conn:
-                result, _ = _load_records(conn, stream, drop_file.records, pull_id,
-                                          as_of=started.replace(tzinfo=UTC), refs=refs)
+                _write_segment(conn, segment)
                 _finish(conn, result, started, None, None)
                 upsert(conn, "audit.processed_files", pd.DataFrame([{
                     "file_sha256": drop_file.sha256, "source": "inspections", "file_name": drop_file.name,
-                    "n_rows": result.n_extracted, "pull_id": pull_id, "processed_at": started,
+                    "n_rows": result.n_extracted, "pull_id": result.pull_id, "processed_at": started,
                 }]), ["file_sha256"])
         except Exception as exc:
-            _record_failure(engine, PullResult(pull_id=pull_id, source="inspections"), started, None, None, exc)
-            if not isinstance(exc, BatchRejected):
-                raise
-            rejected.append(f"{drop_file.name}: {exc}")
-            continue
+            _record_failure(engine, PullResult(pull_id=result.pull_id, source="inspections"), started, None, None,
+                            exc)
+            raise
         log.info("%s file %s: %s", stream.source, drop_file.name, result.as_dict())
         results.append(result)
+
+    files = drop_folder.iter_new_files(seen)
+    with SegmentWriter() as writer:
+        while True:
+            started = utc_now()
+            try:
+                drop_file = next(files)
+            except StopIteration:
+                break
+            except DropFileError as exc:
+                # A file that cannot be read at all is recorded and skipped; the others still load.
+                writer.wait()  # what is recorded after a file's write, as without the writer
+                failed = PullResult(pull_id=f"inspections:{exc.file_name}", source="inspections")
+                _record_failure(engine, failed, started, None, None, exc)
+                rejected.append(f"{exc.file_name}: {exc}")
+                continue
+            pull_id = f"inspections:{drop_file.sha256[:16]}"
+            try:
+                segment = _prepare_segment(stream, drop_file.records, pull_id, as_of=started.replace(tzinfo=UTC),
+                                           refs=refs)
+            except Exception as exc:
+                writer.wait()  # the file before this one commits first, as it would without the writer
+                _record_failure(engine, PullResult(pull_id=pull_id, source="inspections"), started, None, None, exc)
+                if not isinstance(exc, BatchRejected):
+                    raise
+                rejected.append(f"{drop_file.name}: {exc}")
+                continue
+            writer.submit(partial(commit, drop_file=drop_file, started=started), segment)
     if rejected:
         summary = f"{len(rejected)} drop file(s) not loaded ({len(results)} loaded): "
         raise DropFilesRejected(summary + "; ".join(rejected))
@@ -230,36 +298,59 @@ def _chunked(pages: Iterable[list[dict]]) -> Iterator[list[dict]]:
         yield chunk
 
 
-def _load_records(
-    conn: Connection, stream: Stream, records: list[dict], pull_id: str, *, as_of: datetime, refs
-) -> tuple[PullResult, datetime | None]:
-    """Prepare and write one segment; `as_of` is the latest time a record may carry (the window's end).
+@dataclass
+class _Segment:
+    """One segment, prepared and reconciled: every frame its transaction writes."""
 
-    Returns the segment's reconciliation and the latest update time it staged (None if nothing or no such column).
-    """
+    stream: Stream
+    result: PullResult
+    raw: pd.DataFrame
+    staging: pd.DataFrame
+    changed: pd.DataFrame  # audit.changed_records: what the next incremental build recomputes
+    quarantine: pd.DataFrame
+    validations: pd.DataFrame
+    checkpoint: datetime | None  # the latest update time staged (None if nothing or no such column)
+
+
+def _prepare_segment(stream: Stream, records: list[dict], pull_id: str, *, as_of: datetime, refs) -> _Segment:
+    """Validate and normalize one segment, with no warehouse access; `as_of`: the latest time a record may carry."""
     from etl.prepare import prepare
 
-    result = PullResult(pull_id=pull_id, source=stream.source)
     received_at = utc_now()
     prepared = prepare(stream.source, _records_frame(records), refs, pull_id, salt=config.pii_salt(), as_of=as_of)
-    _write_raw(conn, stream, records, pull_id, received_at, prepared.updated_at)
     staging = prepared.staging.assign(pull_id=pull_id)
     if stream.newer_column:
         staging = staging.sort_values(stream.newer_column).drop_duplicates(list(stream.staging_key), keep="last")
-    upsert(conn, stream.staging_table, staging, stream.staging_key, newer_column=stream.newer_column)
-    changed = pd.DataFrame({"record_kind": stream.record_kind, "record_id": staging[stream.staging_key[0]].unique()})
-    bulk_insert(conn, "audit.changed_records", changed)
-    _write_quarantine(conn, prepared.quarantine, pull_id, received_at)
-    _write_validations(conn, prepared.validations, pull_id, received_at)
-    result.n_extracted = len(records)
-    result.n_loaded = len(prepared.staging)
-    result.n_quarantined = prepared.n_quarantined
-    result.n_duplicates = prepared.n_duplicates
-    log.info("pull %s: %d records written, not yet committed", pull_id, result.n_extracted)
+    result = PullResult(
+        pull_id=pull_id, source=stream.source, n_extracted=len(records), n_loaded=len(prepared.staging),
+        n_quarantined=prepared.n_quarantined, n_duplicates=prepared.n_duplicates,
+    )
     if not result.is_reconciled:
         raise ReconciliationError(f"{pull_id}: {result.as_dict()} does not add up")
     latest = staging[stream.updated_column].max() if stream.updated_column and len(staging) else None
-    return result, (None if latest is None or pd.isna(latest) else latest.to_pydatetime())
+    return _Segment(
+        stream=stream,
+        result=result,
+        raw=_raw_rows(stream, records, pull_id, received_at, prepared.updated_at),
+        staging=staging,
+        changed=pd.DataFrame({"record_kind": stream.record_kind, "record_id": staging[stream.staging_key[0]].unique()}),
+        quarantine=_quarantine_rows(prepared.quarantine, pull_id, received_at),
+        validations=_validation_rows(prepared.validations, pull_id, received_at),
+        checkpoint=None if latest is None or pd.isna(latest) else latest.to_pydatetime(),
+    )
+
+
+def _write_segment(conn: Connection, segment: _Segment) -> None:
+    """Write one prepared segment in the caller's transaction."""
+    stream = segment.stream
+    # First receipt wins: a re-pull of the same version keeps the original pull id and time.
+    upsert(conn, stream.raw_table, segment.raw, ["record_key"], on_conflict="nothing",
+           narrow_by="version_at" if stream.updated_field else None)
+    upsert(conn, stream.staging_table, segment.staging, stream.staging_key, newer_column=stream.newer_column)
+    bulk_insert(conn, "audit.changed_records", segment.changed)
+    upsert(conn, "audit.quarantine", segment.quarantine, ["pull_id", "source_id", "rule"])
+    upsert(conn, "audit.validation_results", segment.validations, ["pull_id", "suite"])
+    log.info("pull %s: %d records written, not yet committed", segment.result.pull_id, segment.result.n_extracted)
 
 
 def _records_frame(records: list[dict]) -> pd.DataFrame:
@@ -278,10 +369,9 @@ def _column(values: list) -> pd.Series | list:
         return values
 
 
-def _write_raw(
-    conn: Connection, stream: Stream, records: list[dict], pull_id: str, received_at: datetime,
-    updated_at: pd.Series | None,
-) -> None:
+def _raw_rows(
+    stream: Stream, records: list[dict], pull_id: str, received_at: datetime, updated_at: pd.Series | None,
+) -> pd.DataFrame:
     """Each record's payload, PII redacted; `updated_at`: every record's update time (Prepared.updated_at)."""
     from etl.normalize.pii import redacted_json
 
@@ -295,25 +385,20 @@ def _write_raw(
     })
     if stream.updated_field:
         frame["version_at"] = updated_at.to_numpy()
-    # First receipt wins: a re-pull of the same version keeps the original pull id and time.
-    upsert(conn, stream.raw_table, frame.drop_duplicates("record_key"), ["record_key"], on_conflict="nothing",
-           narrow_by="version_at" if stream.updated_field else None)
+    return frame.drop_duplicates("record_key")
 
 
-def _write_quarantine(conn: Connection, quarantine: pd.DataFrame, pull_id: str, created_at: datetime) -> None:
-    if quarantine.empty:
-        return
+def _quarantine_rows(quarantine: pd.DataFrame, pull_id: str, created_at: datetime) -> pd.DataFrame:
     rows = quarantine.assign(pull_id=pull_id, created_at=created_at, source_id=quarantine["source_id"].astype(str))
     columns = ["pull_id", "source", "source_id", "rule", "detail", "created_at"]
-    rows = rows.drop_duplicates(["source_id", "rule"])[columns]
-    upsert(conn, "audit.quarantine", rows, ["pull_id", "source_id", "rule"])
+    return rows.drop_duplicates(["source_id", "rule"])[columns]
 
 
-def _write_validations(conn: Connection, validations: list[dict], pull_id: str, created_at: datetime) -> None:
+def _validation_rows(validations: list[dict], pull_id: str, created_at: datetime) -> pd.DataFrame:
     if not validations:
-        return
+        return pd.DataFrame()
     rows = pd.DataFrame(validations).assign(pull_id=pull_id, created_at=created_at)
-    upsert(conn, "audit.validation_results", rows.drop_duplicates("suite", keep="last"), ["pull_id", "suite"])
+    return rows.drop_duplicates("suite", keep="last")
 
 
 def _finish(conn, result: PullResult, started, window_start, window_end, status="loaded", message=None) -> None:

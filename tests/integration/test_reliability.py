@@ -118,6 +118,36 @@ def test_a_pull_failing_after_a_segment_keeps_it_and_the_next_run_resumes_from_i
     assert scalar(engine, "select watermark from audit.watermarks") == UNTIL.replace(tzinfo=None)
 
 
+@pytest.mark.parametrize("warehouse_url", ENGINES, indirect=True)
+def test_a_segment_whose_write_fails_rolls_back_alone_and_the_pull_records_what_committed(
+    engine, dataset, monkeypatch
+) -> None:
+    # Segments are written on the writer thread while the next one is prepared: the third write fails.
+    monkeypatch.setattr(pipeline, "CHUNK_RECORDS", 100)
+    write_segment, writes = pipeline._write_segment, []
+
+    def failing_third_write(conn, segment) -> None:
+        writes.append(segment.result.n_extracted)
+        if len(writes) == 3:
+            raise sa.exc.OperationalError("insert", {}, OSError("connection lost"))
+        write_segment(conn, segment)
+
+    monkeypatch.setattr(pipeline, "_write_segment", failing_third_write)
+    with SimulatorServer(dataset, now=UNTIL) as server:
+        with pytest.raises(sa.exc.OperationalError, match="connection lost"):
+            ingest_hotline(engine, hotline_config(server))
+    committed = raw_keys(engine)
+    assert len(writes) == 3 and len(committed) == len(set(committed)) == sum(writes[:2])
+    with engine.connect() as conn:
+        status, extracted, loaded, quarantined, duplicates, message = conn.exec_driver_sql(
+            "select status, n_extracted, n_loaded, n_quarantined, n_duplicates, message from audit.pulls").one()
+        checkpoint = conn.exec_driver_sql("select watermark from audit.watermarks").scalar()
+        latest_staged = conn.exec_driver_sql("select max(version_at) from staging.hotline_ticket_versions").scalar()
+    # The counts are the two committed segments', not the failed one's.
+    assert (status, extracted) == ("failed", len(committed)) and loaded + quarantined + duplicates == extracted
+    assert "connection lost" in message and checkpoint == latest_staged
+
+
 _KILLABLE_LOAD = textwrap.dedent("""
     import logging, sys
     from datetime import datetime

@@ -37,14 +37,16 @@ configured_start as (
     where key = 'campaign_start'
 ),
 
+-- One row per table: each table's earliest and latest times, aggregated before the union (a single pass
+-- per table; max over rows of greatest(...) is greatest(...) of the maxima, as both skip NULLs).
 data_times as (
-    select found_at as first_at, greatest(found_at, rectified_at, reinspected_at) as last_at
+    select min(found_at) as first_at, greatest(max(found_at), max(rectified_at), max(reinspected_at)) as last_at
     from inspection_versions
     union all
-    select received_at as first_at, greatest(received_at, version_at, closed_at) as last_at
+    select min(received_at) as first_at, greatest(max(received_at), max(version_at), max(closed_at)) as last_at
     from hotline_versions
     union all
-    select start_at as first_at, greatest(start_at, updated_at) as last_at
+    select min(start_at) as first_at, greatest(max(start_at), max(updated_at)) as last_at
     from events
     where status = 'held'
 ),

@@ -65,5 +65,12 @@ def test_a_tiny_run_reports_every_stage_and_ratio(tmp_path):
         assert result["pulls"][source]["is_reconciled"]
     assert all(pull["is_reconciled"] for pull in result["pulls"]["inspections"])
     assert stages["incremental (jobs.*)"]["parts"]["hotline"]["n_extracted"] > 0
+    # The load's breakdown sees both threads: the main one preparing, the writer upserting and committing.
+    breakdown = stages["prepare+load hotline"]["breakdown_seconds"]
+    assert breakdown[bench.MAIN_PREPARE] > 0 and breakdown["writer: upsert staging.*"] > 0
+    assert breakdown["writer: commit"] > 0 and breakdown["  prepare (normalize + validate)"] > 0
+    # Every staging row the pipeline upserted was spilled for the bulk-load baseline.
+    loaded = sum(stages[f"prepare+load {s}"]["loaded"] for s in ("hotline", "events", "inspections"))
+    assert stages["baseline bulk load"]["records"] <= loaded and stages["baseline bulk load"]["records"] > 0
     assert {"nproc", "cpu_model", "memory_gib"} <= set(document["machine"])
     assert "| processing ÷ bulk load |" in md.read_text(encoding="utf-8")

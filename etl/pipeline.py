@@ -206,13 +206,11 @@ class SegmentWriter:
 
     def __exit__(self, exc_type, exc, traceback) -> None:
         try:
+            self.wait()
+        except Exception:
             if exc_type is None:
-                self.wait()
-            else:
-                try:
-                    self.wait()
-                except Exception:  # the caller's error is the one raised; this one is logged
-                    log.exception("a segment write failed as well")
+                raise
+            log.exception("a segment write failed as well")  # the caller's error is the one raised
         finally:
             self._pool.shutdown(wait=True)
 

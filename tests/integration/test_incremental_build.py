@@ -117,3 +117,21 @@ def test_a_keyed_model_may_not_read_a_table_rebuilt_in_full(tmp_path) -> None:
         "-- @key ticket_id\nselect 'T1' as ticket_id, x from core.dim_x\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"keyed model may read only staging and keyed models, not \['core.dim_x'\]"):
         models.discover(tmp_path)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("warehouse_url", ["postgres"], indirect=True)
+def test_a_postgres_build_sorts_in_memory_and_leaves_the_session_as_it_was(engine) -> None:
+    query = "select name, setting from pg_settings where name in ('jit', 'work_mem')"
+    seen = {}
+
+    def settings(conn, rewritten) -> None:
+        seen.update(conn.exec_driver_sql(query).all())
+
+    with engine.connect() as conn:
+        before = dict(conn.exec_driver_sql(query).all())
+    models.build(engine, before_commit=settings)
+    assert seen == {"jit": "off", "work_mem": str(64 * 1024)}  # pg_settings gives work_mem in kB
+    with engine.connect() as conn:
+        after = dict(conn.exec_driver_sql(query).all())
+    assert after == before and before["work_mem"] != seen["work_mem"]

@@ -52,6 +52,13 @@ def test_a_clean_frame_passes_with_a_summary() -> None:
     assert all(e["success"] for e in stored["expectations"])
 
 
+def test_batches_are_not_fingerprinted() -> None:
+    validate_frame("staging.events", _events(), "_row")  # the context is set up
+    definition, _ = validate._registered("staging.events")
+    batch = definition.get_batch(batch_parameters={"dataframe": _events()})
+    assert "ge_load_time" in batch.batch_markers and "pandas_data_fingerprint" not in batch.batch_markers
+
+
 def test_failing_rows_are_named_by_id_and_their_values_are_not_kept() -> None:
     frame = _events(participants=[10, -3, 5], title=["清洁", "联系13812345678", "劝导"],
                     status=["held", "postponed", "held"])

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import msgspec
 import numpy as np
@@ -179,11 +179,15 @@ def _redact(value: object, key: str | None = None) -> object:
     return value
 
 
+_NOT_DIGIT = re.compile(r"\D")
+
+
 def normalize_phone(phone: object) -> str | None:
     """The digits a phone number is hashed on: NFKC, separators and the +86 prefix removed."""
     if phone is None or (not isinstance(phone, str) and pd.isna(phone)):
         return None
-    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", str(phone)))
+    text = str(phone)
+    digits = _NOT_DIGIT.sub("", text if text.isascii() else unicodedata.normalize("NFKC", text))
     if len(digits) == 13 and digits.startswith("86"):
         digits = digits[2:]
     return digits or None
@@ -191,15 +195,27 @@ def normalize_phone(phone: object) -> str | None:
 
 def caller_hash(phone: object, salt: str) -> str | None:
     """HMAC-SHA256 (hex) of the normalized phone with the secret salt; None without a phone."""
-    digits = normalize_phone(phone)
-    if digits is None:
-        return None
-    return hmac.new(salt.encode("utf-8"), digits.encode("ascii"), hashlib.sha256).hexdigest()
+    return _hasher(salt)(phone)
 
 
 def caller_hashes(phones: pd.Series, salt: str) -> pd.Series:
     """`caller_hash` over a column, computed once per distinct phone."""
     if not salt:
         raise ValueError("caller_hashes needs a non-empty salt")
-    uniques = pd.unique(phones.dropna())
-    return phones.map({p: caller_hash(p, salt) for p in uniques}).astype("str").where(phones.notna())
+    hashed = _hasher(salt)
+    return per_unique(phones, lambda uniques: pd.Series([hashed(p) for p in uniques.tolist()], dtype="str"))
+
+
+def _hasher(salt: str) -> Callable[[object], str | None]:
+    """`caller_hash` with the salt keyed once: each phone then costs a copy of the keyed HMAC, not a new one."""
+    keyed = hmac.new(salt.encode("utf-8"), digestmod=hashlib.sha256)
+
+    def hashed(phone: object) -> str | None:
+        digits = normalize_phone(phone)
+        if digits is None:
+            return None
+        mac = keyed.copy()
+        mac.update(digits.encode("ascii"))
+        return mac.hexdigest()
+
+    return hashed

@@ -51,19 +51,22 @@ _CHANGED_KEYS = {
 _CHANGED_PROBLEMS = """
     select 'inspection:' || record_id as problem_id from changed_now where record_kind = 'finding'
     union
-    select case when latest.channel = 'patrol' then 'patrol' else 'hotline' end || ':' || changed_now.record_id
-    from changed_now
-    cross join lateral (
-        select versions.channel from staging.hotline_ticket_versions as versions
-        where versions.ticket_id = changed_now.record_id
-        order by versions.version_at desc
-        limit 1
-    ) as latest
-    where changed_now.record_kind = 'ticket'
-    union
     select case when channel = 'patrol' then 'patrol' else 'hotline' end || ':' || ticket_id
-    from core.fct_hotline_ticket
-    where ticket_id in (select record_id from changed_now where record_kind = 'ticket')
+    from (
+        select changed_now.record_id as ticket_id, latest.channel
+        from changed_now
+        cross join lateral (
+            select versions.channel from staging.hotline_ticket_versions as versions
+            where versions.ticket_id = changed_now.record_id
+            order by versions.version_at desc
+            limit 1
+        ) as latest
+        where changed_now.record_kind = 'ticket'
+        union
+        select ticket_id, channel
+        from core.fct_hotline_ticket
+        where ticket_id in (select record_id from changed_now where record_kind = 'ticket')
+    ) as ticket_channels
 """
 
 
@@ -138,10 +141,11 @@ def build(
         # The changes this build covers; a load committing meanwhile stays queued for the next one.
         conn.exec_driver_sql("create temporary table changed_now as select distinct record_kind, record_id"
                              " from audit.changed_records")
+        changes = ["changed_now"]
         refresh = incremental and _is_current(conn, models)
-        changes = ["changed_now", *(["changed_problems"] if refresh else [])]
         if refresh:
             conn.exec_driver_sql(f"create temporary table changed_problems as {_CHANGED_PROBLEMS}")
+            changes.append("changed_problems")
         if conn.dialect.name == "postgresql":
             for table in changes:  # so a few changed records are looked up, not scanned for
                 conn.exec_driver_sql(f"analyze {table}")

@@ -144,8 +144,9 @@ def upsert(
     new in that column (a late-arriving old version never overwrites a newer one). The frame holds each
     key once. Returns the number of rows offered.
 
-    On DuckDB, tables that grow with history have no key index (see `_upsert_keyless`); `narrow_by` names
-    a column the key determines, such as a version's update time, that lets those lookups skip old data.
+    `narrow_by` names a column the key determines, such as a version's update time, that localises the key
+    lookups: on DuckDB, whose tables that grow with history have no key index (see `_upsert_keyless`), it
+    lets them skip old data; on PostgreSQL the table's unique index leads with it (the conflict target).
     """
     if frame.empty:
         return 0
@@ -153,7 +154,7 @@ def upsert(
         return _upsert_keyless(conn, table, frame, key_columns, on_conflict, newer_column, narrow_by)
     columns = list(frame.columns)
     column_list = ", ".join(columns)
-    keys = ", ".join(key_columns)
+    keys = ", ".join([narrow_by, *key_columns] if narrow_by and not is_duckdb(conn) else key_columns)
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key_columns)
     action = f"do update set {updates}" if on_conflict == "update" and updates else "do nothing"
     if newer_column and action != "do nothing":

@@ -131,6 +131,34 @@ def test_a_keyed_change_queue_from_an_older_warehouse_loses_its_key_and_keeps_it
     assert [tuple(r) for r in rows] == [("finding", "F1"), ("ticket", "T1"), ("ticket", "T1")]
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("warehouse_url", ["postgres"], indirect=True)
+def test_postgres_raw_payloads_of_an_older_warehouse_are_rekeyed_by_version_time(engine: sa.Engine) -> None:
+    """The raw tables' unique index leads with version_at (new versions land at its right edge); a warehouse
+    made with the older record_key index gets the new one, keeps its rows, and the upserts' target is it."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("create schema if not exists raw")
+        conn.exec_driver_sql("drop table if exists raw.events")
+        conn.exec_driver_sql("create table raw.events (record_key text not null, source text not null,"
+                             " pull_id text not null, received_at timestamp not null, payload text not null)")
+        conn.exec_driver_sql("create unique index raw_events_key on raw.events (record_key)")
+        conn.exec_driver_sql("insert into raw.events values ('a|1', 'events', 'p0', '2026-01-05', '{}')")
+    warehouse.ensure_tables(engine)
+    warehouse.ensure_tables(engine)  # and again: nothing left to do
+    with engine.begin() as conn:
+        indexes = dict(conn.exec_driver_sql(
+            "select indexname, indexdef from pg_indexes where schemaname = 'raw' and tablename = 'events'").all())
+        offered = pd.DataFrame({"record_key": ["a|1", "b|2"], "source": "events", "pull_id": "p1",
+                                "received_at": pd.Timestamp("2026-01-06"), "payload": "{}",
+                                "version_at": pd.to_datetime([None, "2026-01-02"])})
+        warehouse.upsert(conn, "raw.events", offered, ["record_key"], on_conflict="nothing", narrow_by="version_at")
+        warehouse.upsert(conn, "raw.events", offered, ["record_key"], on_conflict="nothing", narrow_by="version_at")
+        rows = conn.exec_driver_sql("select record_key, pull_id from raw.events order by record_key").all()
+    assert list(indexes) == ["raw_events_version_key"]
+    assert "(version_at, record_key) NULLS NOT DISTINCT" in indexes["raw_events_version_key"]
+    assert [tuple(r) for r in rows] == [("a|1", "p0"), ("b|2", "p1")]
+
+
 @pytest.mark.parametrize("warehouse_url", ENGINES, indirect=True)
 def test_every_mart_view_documents_its_grain_and_exactly_its_columns(engine: sa.Engine) -> None:
     with engine.connect() as conn:

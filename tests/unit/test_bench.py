@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 from types import SimpleNamespace
+
+import pytest
 
 from bench import run as bench
 
@@ -37,6 +40,31 @@ def test_peak_rss_sees_memory_allocated_during_a_stage():
     peak = meter.stop()
     del block
     assert peak >= 64
+
+
+def test_a_stage_in_its_own_process_returns_its_result_and_figures_and_leaves_no_memory_behind():
+    stages = bench.Stages()
+
+    def allocate(megabytes: int) -> int:
+        with stages.stage("allocate") as figures:
+            block = bytearray(megabytes * 1024 * 1024)
+            block[::4096] = b"x" * len(block[::4096])  # touch every page so it is resident
+            figures["records"] = len(block) // (1024 * 1024)
+        return os.getpid()
+
+    before = bench._status_kb("VmRSS")
+    child = bench.in_own_process(stages, allocate, 128)
+    assert child != os.getpid()
+    assert stages.figures["allocate"]["records"] == 128 and stages.figures["allocate"]["peak_rss_mb"] >= 128
+    assert bench._status_kb("VmRSS") - before < 64 * 1024, "the stage's memory stayed in its own process"
+
+
+def test_a_stage_that_fails_in_its_process_fails_the_run():
+    def fail() -> None:
+        raise ValueError("bad stage")
+
+    with pytest.raises(RuntimeError, match="ValueError: bad stage"):
+        bench.in_own_process(bench.Stages(), fail)
 
 
 def test_targets_are_judged_with_their_own_comparison():

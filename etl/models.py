@@ -42,13 +42,18 @@ _CHANGED_KEYS = {
     "finding_id": "select record_id from changed_now where record_kind = 'finding'",
     "problem_id": "select problem_id from changed_problems",
 }
-# The problem ids of the changed records, worked out once per incremental build (before any table is
-# refreshed): problem_id is source || ':' || source_id (core.fct_problem, core.fct_problem_status_event), and
-# a ticket's source is patrol or hotline by its latest version's channel, so a changed ticket's rows may sit
-# under the id of the channel it had at the last build (core.fct_hotline_ticket) or of its latest version now
-# (read from the changed versions that build() copies out of staging first).
-# Exact ids, not both prefixes for every ticket: half the index lookups in each problem table.
-_CHANGED_PROBLEMS = f"""
+
+
+def _changed_problems(changed_ticket_versions: str) -> str:
+    """A select of the problem ids of the changed records, worked out once per incremental build (before any
+    table is refreshed); `changed_ticket_versions`: the changed tickets' staging versions (build() copies them).
+
+    problem_id is source || ':' || source_id (core.fct_problem, core.fct_problem_status_event), and a ticket's
+    source is patrol or hotline by its latest version's channel, so a changed ticket's rows may sit under the
+    id of the channel it had at the last build (core.fct_hotline_ticket) or of its latest version now.
+    Exact ids, not both prefixes for every ticket: half the index lookups in each problem table.
+    """
+    return f"""
     select 'inspection:' || record_id as problem_id from changed_now where record_kind = 'finding'
     union
     select case when channel = 'patrol' then 'patrol' else 'hotline' end || ':' || ticket_id
@@ -56,7 +61,7 @@ _CHANGED_PROBLEMS = f"""
         select ticket_id, channel
         from (
             select ticket_id, channel, row_number() over (partition by ticket_id order by version_at desc) as recency
-            from changed_hotline_ticket_versions
+            from {changed_ticket_versions}
         ) as ranked
         where recency = 1
         union
@@ -147,8 +152,8 @@ def build(
         keys = _record_keys(models)
         copies: dict[str, str] = {}  # an upstream table -> the temporary copy of its changed records' rows
         if refresh:
-            _copy_changed_rows(conn, "staging.hotline_ticket_versions", keys, copies)
-            changes.append(_temporary(conn, "changed_problems", _CHANGED_PROBLEMS))
+            ticket_versions = _copy_changed_rows(conn, "staging.hotline_ticket_versions", keys, copies)
+            changes.append(_temporary(conn, "changed_problems", _changed_problems(ticket_versions)))
         rewritten = {}
         for model in models:
             if refresh and model.key:

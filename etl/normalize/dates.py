@@ -31,6 +31,10 @@ _EPOCH_MILLIS = (1e12, 1e14)
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _END_OF_DAY = pd.Timedelta(hours=23, minutes=59, seconds=59)
 _UNIT = "datetime64[us]"
+# The form most sources send, `2026-03-01 08:00:00`: read from its digits, a tenth of the general regex's
+# time. Impossible values (2026-02-30, 23:59:60) and years outside _PLAIN_YEARS take the general path.
+_PLAIN_SHAPE = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"  # RE2: \d is ASCII, so every value is 19 bytes
+_PLAIN_YEARS = (1900, 2200)
 
 
 def parse_datetimes(values: pd.Series, *, end_of_day: bool = False, cleaned: bool = False) -> pd.Series:
@@ -49,6 +53,8 @@ def parse_datetimes(values: pd.Series, *, end_of_day: bool = False, cleaned: boo
 
 
 def _strings(text: pd.Series) -> pa.Array:
+    if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow":
+        return pa.array(text.array, type=pa.string())  # the column's own Arrow data, not a copy through Python
     return pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.string())
 
 
@@ -67,6 +73,50 @@ def _parse_text(text: pd.Series, *, end_of_day: bool) -> pd.Series:
     if text.notna().sum() == 0:
         return result
     strings = _strings(text)
+    plain, is_plain = _parse_plain(strings)
+    if is_plain.any():
+        local = pd.Series(plain[is_plain], index=text.index[is_plain]).astype(_UNIT)
+        if end_of_day:  # 00:00:00 is how spreadsheets store a date
+            local = local.where(local != local.dt.normalize(), local + _END_OF_DAY)
+        result.loc[is_plain] = _localize(local)
+        if is_plain.all():
+            return result
+    rest = ~is_plain
+    result.loc[rest] = _parse_other(text[rest], pc.filter(strings, pa.array(rest)), end_of_day=end_of_day)
+    return result.astype(_UNIT)
+
+
+def _parse_plain(strings: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Local times (datetime64[s]) of the values of _PLAIN_SHAPE, and a mask of the values read this way."""
+    shaped = pc.fill_null(pc.match_substring_regex(strings, _PLAIN_SHAPE), False).to_numpy(zero_copy_only=False)
+    local = np.full(len(strings), np.datetime64("NaT"), dtype="datetime64[s]")
+    if not shaped.any():
+        return local, shaped
+    chosen = pc.filter(strings, pa.array(shaped))
+    n = len(chosen)
+    start = np.frombuffer(chosen.buffers()[1], dtype=np.int32)[chosen.offset]
+    text = np.frombuffer(chosen.buffers()[2], dtype=np.uint8)[start:start + 19 * n].reshape(n, 19)
+    digits = text.astype(np.int64) - ord("0")
+
+    def number(first: int, last: int) -> np.ndarray:
+        return digits[:, first:last] @ (10 ** np.arange(last - first - 1, -1, -1))
+
+    year, month, day = number(0, 4), number(5, 7), number(8, 10)
+    hour, minute, second = number(11, 13), number(14, 16), number(17, 19)
+    ok = (year >= _PLAIN_YEARS[0]) & (year <= _PLAIN_YEARS[1]) & (month >= 1) & (month <= 12)
+    month_start = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]").astype("datetime64[D]")
+    days_in_month = ((month_start.astype("datetime64[M]") + 1).astype("datetime64[D]") - month_start).astype(np.int64)
+    ok &= (day >= 1) & (day <= days_in_month) & (hour < 24) & (minute < 60) & (second < 60)
+    seconds = (day - 1) * 86_400 + hour * 3_600 + minute * 60 + second
+    rows = np.flatnonzero(shaped)[ok]
+    local[rows] = month_start[ok].astype("datetime64[s]") + seconds[ok]
+    shaped[np.flatnonzero(shaped)[~ok]] = False
+    return local, shaped
+
+
+def _parse_other(text: pd.Series, strings: pa.Array, *, end_of_day: bool) -> pd.Series:
+    """Every form but _PLAIN_SHAPE's: the general regex, then numbers (Excel days, epoch seconds)."""
+    result = pd.Series(pd.NaT, index=text.index, dtype=_UNIT)
     found = pc.extract_regex(strings, _DATETIME)
     compact = pc.extract_regex(strings, _COMPACT_DATE)
     is_compact = pc.fill_null(pc.is_valid(compact), False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from etl.normalize.rules import RuleHit
@@ -39,7 +40,30 @@ def map_areas(
 ) -> tuple[pd.DataFrame, list[RuleHit]]:
     """district/town/community codes; a town or community is looked up within its parent when that is given,
     anywhere (if unambiguous) when not, and then fills in the missing parents. Unknown names are hits
-    `unknown_area`; a known town under another district (or community under another town) `area_mismatch`."""
+    `unknown_area`; a known town under another district (or community under another town) `area_mismatch`.
+
+    Worked out once per distinct (district, town, community): a batch repeats a few hundred of them.
+    """
+    given = pd.DataFrame({"district": district, "town": town, "community": community})
+    row_of = given.groupby(list(given.columns), dropna=False, sort=False).ngroup().to_numpy()
+    _, first_rows = np.unique(row_of, return_index=True)  # groups are numbered in order of appearance
+    distinct = given.iloc[first_rows].reset_index(drop=True)
+    codes, masks = _area_codes(distinct["district"], distinct["town"], distinct["community"], refs)
+    codes = codes.iloc[row_of].set_axis(given.index)
+    hit = {name: pd.Series(mask.to_numpy()[row_of], index=given.index) for name, mask in masks.items()}
+    hits = [
+        RuleHit("unknown_area", hit["unknown_district"], {"field": "district", "value": district}),
+        RuleHit("unknown_area", hit["unknown_town"], {"field": "town", "value": town, "district": district}),
+        RuleHit("unknown_area", hit["unknown_community"],
+                {"field": "community", "value": community, "town": town}),
+        RuleHit("area_mismatch", hit["mismatch"], {"district": district, "town": town, "community": community}),
+    ]
+    return codes, hits
+
+
+def _area_codes(
+    district: pd.Series, town: pd.Series, community: pd.Series, refs: Reference
+) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
     d_key, t_key, c_key = match_keys(district), match_keys(town), match_keys(community)
     d_code = d_key.map(refs.districts).astype("str")
     unknown_district = district.notna() & d_code.isna()
@@ -69,11 +93,9 @@ def map_areas(
     )
 
     codes = pd.DataFrame({"district_code": d_code, "town_code": t_code, "community_code": c_code})
-    hits = [
-        RuleHit("unknown_area", unknown_district, {"field": "district", "value": district}),
-        RuleHit("unknown_area", unknown_town, {"field": "town", "value": town, "district": district}),
-        RuleHit("unknown_area", unknown_community, {"field": "community", "value": community, "town": town}),
-        RuleHit("area_mismatch", town_elsewhere | community_elsewhere | district_conflict,
-                {"district": district, "town": town, "community": community}),
-    ]
-    return codes, hits
+    return codes, {
+        "unknown_district": unknown_district,
+        "unknown_town": unknown_town,
+        "unknown_community": unknown_community,
+        "mismatch": town_elsewhere | community_elsewhere | district_conflict,
+    }

@@ -34,12 +34,13 @@ _MOBILE = rf"(?:(?:\+|＋)?(?:86|８６)[-\s]?)?{_ONE}{_MOBILE_SECOND}\d{_SEP}\d
 _LANDLINE = rf"(?:\(?{_ZERO}\d{{2,3}}\)?{_SEP}\d{{7,8}})"
 _KEYWORD_NUMBER = r"(?:(?<=电话)|(?<=手机)|(?<=座机)|(?<=联系方式)|(?<=tel)|(?<=TEL)|(?<=Tel))[:：\s]*\d[\d\s-]{5,}\d"
 _ID = r"[1-9１-９]\d{5}(?:18|19|20|１８|１９|２０)\d{2}\d{2}\d{2}\d{3}[\dXx]"
-# Every pattern above needs seven digits with at most separators between them: a cheap vectorized test
-# (RE2, in Arrow) picks the values worth the real one.
-_CANDIDATE = "[0-9０-９][-0-9０-９ ()（）－]{5,}[0-9０-９]"
-# An ISO date or timestamp and nothing else: matches _CANDIDATE, but no phone or ID pattern fits in it (every
-# one needs ten digits or more in a row; a fraction of a second has at most nine).
-_TIMESTAMP_ONLY = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$"
+# What any match of the patterns above contains, in RE2 (Arrow's regex engine): seven digits in a row (an ID,
+# a landline), four and four with at most one separator between (a mobile), or a keyword. Python's \d and \s
+# are Unicode-wide, hence \p{Nd} and every character str.isspace() takes. A cheap vectorized test that picks
+# the values worth the real patterns; dates and times never pass it.
+_UNICODE_SPACE = r"\p{Z}\t\n\x0b\f\r\x1c-\x1f\x85"
+_MAYBE_PII = (rf"\p{{Nd}}{{7}}|\p{{Nd}}{{4}}[-－{_UNICODE_SPACE}]?\p{{Nd}}{{4}}"
+              r"|电话|手机|座机|联系方式|tel|TEL|Tel")
 ID_PATTERN = re.compile(rf"(?<!\d){_ID}(?!\d)")
 PHONE_PATTERN = re.compile(rf"(?<!\d)(?:{_MOBILE}|{_LANDLINE})(?!\d)|{_KEYWORD_NUMBER}")
 
@@ -58,7 +59,7 @@ def mask_series(values: pd.Series) -> pd.Series:
 
 def _mask_uniques(uniques: pd.Series) -> pd.Series:
     text = uniques.astype("str")
-    candidates = text.str.contains(_CANDIDATE, regex=True, na=False)
+    candidates = pd.Series(maybe_pii(pa.array(text.array, type=pa.string())), index=text.index)
     if not candidates.any():
         return text
     masked = text[candidates].map(mask_text)
@@ -68,12 +69,17 @@ def _mask_uniques(uniques: pd.Series) -> pd.Series:
 def contains_pii(values: pd.Series) -> pd.Series:
     """True where a text value still holds something shaped like a phone or ID number."""
     text = values.astype("str")
-    candidates = text.str.contains(_CANDIDATE, regex=True, na=False)
+    candidates = pd.Series(maybe_pii(pa.array(text.array, type=pa.string())), index=text.index)
     found = pd.Series(False, index=values.index)
     if candidates.any():
         subset = text[candidates]
         found.loc[candidates] = subset.str.contains(PHONE_PATTERN, na=False) | subset.str.contains(ID_PATTERN, na=False)
     return found
+
+
+def maybe_pii(strings: pa.Array) -> np.ndarray:
+    """False where a text value surely holds no phone or ID number (missing values included)."""
+    return pc.fill_null(pc.match_substring_regex(strings, _MAYBE_PII), False).to_numpy(zero_copy_only=False)
 
 
 def redact_payload(payload: dict) -> dict:
@@ -136,25 +142,25 @@ def _lines_as_text(lines: bytes, n: int) -> pa.Array:
 
 
 # Columns pandas infers as one of these hold no string and no nested value.
-_FLAT_KINDS = frozenset({"string", "integer", "floating", "boolean", "empty", "mixed-integer-float", "decimal",
+_FLAT_KINDS = frozenset({"integer", "floating", "boolean", "empty", "mixed-integer-float", "decimal",
                          "datetime", "datetime64", "date", "timedelta", "time"})
 
 
 def _redacted_column(key: str, values: list) -> list[tuple[int, object]]:
     """(row, redacted value) for the values of one payload key that redaction changes."""
-    changed = []
-    kind = pd.api.types.infer_dtype(values, skipna=True)
     is_identifier = key == "id" or key.endswith("_id")  # keys, not free text: only nested values are redacted
-    if kind == "string" and not is_identifier:
-        text = pa.array(values, type=pa.string())
-        maybe = pc.and_kleene(pc.match_substring_regex(text, _CANDIDATE),
-                              pc.invert(pc.match_substring_regex(text, _TIMESTAMP_ONLY)))
-        rows = pc.indices_nonzero(maybe.fill_null(False)).to_pylist()
-    elif kind in _FLAT_KINDS:
+    try:
+        text = pa.array(values, type=pa.string())  # text and missing values only, the usual column
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        text = None
+    if text is not None:
+        rows = [] if is_identifier else np.flatnonzero(maybe_pii(text)).tolist()
+    elif pd.api.types.infer_dtype(values, skipna=True) in _FLAT_KINDS:
         rows = []
     else:  # mixed types, nested dicts or lists: the recursive path, value by value
         redactable = (dict, list) if is_identifier else (str, dict, list)
         rows = [i for i, v in enumerate(values) if isinstance(v, redactable)]
+    changed = []
     memo: dict[str, str] = {}
     for row in rows:
         value = values[row]

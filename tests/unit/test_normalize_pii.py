@@ -18,6 +18,7 @@ from etl.normalize.pii import (
     contains_pii,
     mask_series,
     mask_text,
+    maybe_pii,
     payload_json,
     redact_payload,
     redacted_json,
@@ -90,6 +91,7 @@ def _random_payloads(n: int, seed: int, *, text_only: bool = False) -> list[dict
         "１３８１２３４５６７８", "2026-09-07", "2026-09-07T10:00:00+08:00", "2026-09-07 10:00:00 13812345678",
         "2026-09-07T10:00:00.123Z", "20260907100000", "编号 1234567", "", "tel:0750 3123456",
         "2026-09-07T10:00:00.13812345678+08:00",  # shaped like a timestamp, but a phone number is in it
+        "请回电１３８　１２３４　５６７８",  # ideographic spaces: Python's \s takes them, ASCII-only regexes do not
     ]
     def scalar():
         if text_only:  # columns of text alone take the vectorized pre-filter
@@ -151,3 +153,38 @@ def test_caller_hash_is_a_salted_hmac_of_the_normalized_phone() -> None:
 def test_caller_hashes_refuses_an_empty_salt() -> None:
     with pytest.raises(ValueError, match="salt"):
         caller_hashes(pd.Series(["13812345678"]), "")
+
+
+def test_the_vectorized_pre_filter_passes_every_value_the_patterns_would_mask() -> None:
+    """maybe_pii (RE2) must never rule out a value mask_text (Python re, Unicode \\d and \\s) changes."""
+    import pyarrow as pa
+
+    rng = random.Random(11)
+    digits = "0123456789０１２３４５６７８９٠١٢٣٤٥٦٧٨٩०१२३४५६७८९"
+    separators = [" ", "\u3000", "\xa0", "\u2003", "\t", "\n", "\x0b", "\x1c", "\x85", "-", "－", "(", ")", ":", "："]
+    words = ["电话", "手机", "座机", "联系方式", "tel", "Tel", "+86", "＋８６", "请回电", "路", "X", "号"]
+    texts = []
+    for _ in range(30_000):
+        parts = []
+        for _ in range(rng.randint(1, 8)):
+            kind = rng.random()
+            if kind < 0.6:
+                parts.append("".join(rng.choice(digits if rng.random() < 0.8 else "13")
+                                     for _ in range(rng.randint(1, 9))))
+            elif kind < 0.85:
+                parts.append(rng.choice(separators))
+            else:
+                parts.append(rng.choice(words))
+        texts.append("".join(parts))
+    changed = [t for t in texts if mask_text(t) != t]
+    assert len(changed) > 1_000  # the sample does exercise the patterns
+    passed = maybe_pii(pa.array(changed, type=pa.string()))
+    assert [t for t, ok in zip(changed, passed, strict=True) if not ok] == []
+    times = ["2026-09-07", "2026-09-07 10:00:00", "2026-09-07T10:00:00.123456+08:00", "2026年9月7日 10时"]
+    assert not maybe_pii(pa.array(times, type=pa.string())).any()
+
+
+def test_phones_spaced_with_ideographic_spaces_are_masked_in_payloads_and_text() -> None:
+    spaced = "请回电１３８　１２３４　５６７８"
+    assert json.loads(redacted_json([{"note": spaced}])[0]) == {"note": f"请回电{PHONE_MASK}"}
+    assert mask_series(pd.Series([spaced], dtype="str")).tolist() == [f"请回电{PHONE_MASK}"]

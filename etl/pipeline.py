@@ -343,8 +343,9 @@ def _write_segment(conn: Connection, segment: _Segment) -> None:
     stream = segment.stream
     # First receipt wins: a re-pull of the same version keeps the original pull id and time.
     upsert(conn, stream.raw_table, segment.raw, ["record_key"], on_conflict="nothing",
-           narrow_by="version_at" if stream.updated_field else None)
-    upsert(conn, stream.staging_table, segment.staging, stream.staging_key, newer_column=stream.newer_column)
+           narrow_by="version_at" if stream.updated_field else None, mostly_new=True)
+    upsert(conn, stream.staging_table, segment.staging, stream.staging_key, newer_column=stream.newer_column,
+           mostly_new=True)
     bulk_insert(conn, "audit.changed_records", segment.changed)
     upsert(conn, "audit.quarantine", segment.quarantine, ["pull_id", "source_id", "rule"])
     upsert(conn, "audit.validation_results", segment.validations, ["pull_id", "suite"])

@@ -68,9 +68,11 @@ def test_upsert_with_newer_column_never_goes_back_in_time(engine: sa.Engine) -> 
         assert str(conn.exec_driver_sql("select watermark from audit.watermarks").scalar())[:10] == "2026-03-01"
 
 
+@pytest.mark.parametrize("mostly_new", [False, True])
 @pytest.mark.parametrize("warehouse_url", ENGINES, indirect=True)
-def test_raw_and_staging_keys_are_kept_unique_with_or_without_a_key_index(engine: sa.Engine) -> None:
-    """DuckDB's raw and staging tables have no key index (the upsert keeps keys unique); PostgreSQL's do."""
+def test_raw_and_staging_keys_are_kept_unique_with_or_without_a_key_index(engine: sa.Engine, mostly_new) -> None:
+    """DuckDB's raw and staging tables have no key index (the upsert keeps keys unique); PostgreSQL's do.
+    With `mostly_new`, PostgreSQL tries a plain COPY first and falls back to the merge when a key is stored."""
     warehouse.ensure_tables(engine)
 
     def payloads(keys: list[str], versions: list[str | None], pull_id: str) -> pd.DataFrame:
@@ -88,14 +90,14 @@ def test_raw_and_staging_keys_are_kept_unique_with_or_without_a_key_index(engine
     with engine.begin() as conn:
         # first receipt wins, whether or not the version time could be read
         warehouse.upsert(conn, "raw.events", payloads(["a|1", "b|2", "c|?"], ["2026-01-01", "2026-01-02", None], "p1"),
-                         ["record_key"], on_conflict="nothing", narrow_by="version_at")
+                         ["record_key"], on_conflict="nothing", narrow_by="version_at", mostly_new=mostly_new)
         warehouse.upsert(conn, "raw.events", payloads(["b|2", "c|?", "d|3"], ["2026-01-02", None, "2026-01-03"], "p2"),
-                         ["record_key"], on_conflict="nothing", narrow_by="version_at")
+                         ["record_key"], on_conflict="nothing", narrow_by="version_at", mostly_new=mostly_new)
         # the newer edit replaces; an older one arriving late does not
         for event_id, updated, title in [("e1", "2026-01-02", "v2"), ("e1", "2026-01-01", "v1"),
                                          ("e2", "2026-01-01", "v1"), ("e2", "2026-01-03", "v3")]:
             warehouse.upsert(conn, "staging.events", event(event_id, updated, title), ["event_id"],
-                             newer_column="updated_at")
+                             newer_column="updated_at", mostly_new=mostly_new)
     with engine.connect() as conn:
         raw = conn.exec_driver_sql("select record_key, pull_id from raw.events order by record_key").all()
         events = conn.exec_driver_sql("select event_id, title from staging.events order by event_id").all()
@@ -108,7 +110,7 @@ def test_raw_and_staging_keys_are_kept_unique_with_or_without_a_key_index(engine
     twice = pd.concat([event("e3", "2026-01-01", "a"), event("e3", "2026-01-02", "b")])
     with pytest.raises(Exception, match="repeat a key|ON CONFLICT DO UPDATE command cannot affect row a second"), \
             engine.begin() as conn:
-        warehouse.upsert(conn, "staging.events", twice, ["event_id"], newer_column="updated_at")
+        warehouse.upsert(conn, "staging.events", twice, ["event_id"], newer_column="updated_at", mostly_new=mostly_new)
     if not warehouse.is_duckdb(engine):
         with pytest.raises(Exception, match="duplicate key value violates unique constraint"), engine.begin() as conn:
             warehouse.bulk_insert(conn, "raw.events", payloads(["a|1"], ["2026-01-01"], "p3"))

@@ -1,11 +1,14 @@
 """One pull of one source, end to end: extract -> raw -> prepare (validate + normalize) -> staging -> audit.
 
-A pull commits in segments of at most CHUNK_RECORDS records. A segment's raw payloads, staging rows,
+A pull is prepared and written in segments of at most CHUNK_RECORDS records, so memory stays bounded however
+long the window (a first pull backfills the whole campaign). A segment's raw payloads, staging rows,
 quarantine rows, validation results, the pull's running reconciliation and a checkpoint watermark commit
-together or not at all, so memory stays bounded however long the window (a first pull backfills the whole
-campaign). A pull that fails keeps its committed segments (each complete and reconciled), says why in
-`audit.pulls`, and the next run resumes from the checkpoint; a pull that fits in one segment (every
-scheduled one) is all or nothing. Loads upsert on the version key, so re-pulling an overlap is a no-op.
+together or not at all: on PostgreSQL each segment in a transaction of its own, on DuckDB consecutive segments
+in one until they hold a row group's worth of records (`_SegmentGroup` says why). A pull that fails keeps its
+committed segments (each complete and reconciled) and, if its source or a later segment's preparation failed,
+the segments already written; it says why in `audit.pulls`, and the next run resumes from the checkpoint. A
+pull that fits in one segment (every scheduled one) is all or nothing. Loads upsert on the version key, so
+re-pulling an overlap is a no-op.
 
 A segment is prepared (validated, normalized, its frames built) without touching the warehouse, then written
 by a `SegmentWriter` thread while the next segment is prepared: the engines write outside the GIL, so the two
@@ -27,12 +30,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from etl import config, refdata
-from etl.warehouse import bulk_insert, upsert
+from etl.warehouse import bulk_insert, is_duckdb, upsert
 
 log = logging.getLogger(__name__)
 
-# Records prepared and committed per transaction, so memory does not grow with the pull.
+# Records prepared and written per segment, so memory does not grow with the pull.
 CHUNK_RECORDS = 50_000
+# DuckDB commits consecutive segments together until they hold a row group's worth of records (_SegmentGroup).
+RECORDS_PER_COMMIT_DUCKDB = 122_880
 
 
 @dataclass(frozen=True)
@@ -150,22 +155,36 @@ def ingest_api(
     window = (_utc_naive(window_start), _utc_naive(window_end))
     refs = refdata.load_reference()
     result = PullResult(pull_id=pull_id, source=source)
+    group = _SegmentGroup(engine, RECORDS_PER_COMMIT_DUCKDB if is_duckdb(engine) else 1)
 
-    def commit(segment: _Segment) -> None:
+    def write(segment: _Segment) -> None:
+        conn = group.connection()
         running = replace(result)
-        running.add(segment.result)
-        with engine.begin() as conn:
+        for part in [*group.pending, segment.result]:
+            running.add(part)
+        try:
             _write_segment(conn, segment)
             _finish(conn, running, started, *window, status="loading")
             if segment.checkpoint is not None:
                 _advance_watermark(conn, source, min(segment.checkpoint, window[1]), pull_id)
-        result.add(segment.result)  # only once committed: a failure is recorded with the committed counts
-        log.info("pull %s: %d records committed", pull_id, result.n_extracted)
+        except Exception:
+            group.rollback()
+            raise
+        committed = group.written(segment.result)
+        for part in committed:  # only once committed: a failure is recorded with the committed counts
+            result.add(part)
+        if committed:
+            log.info("pull %s: %d records committed", pull_id, result.n_extracted)
 
     try:
-        with SegmentWriter() as writer:
-            for records in _chunked(pages):
-                writer.submit(commit, _prepare_segment(stream, records, pull_id, as_of=window_end, refs=refs))
+        try:
+            with SegmentWriter() as writer:
+                for records in _chunked(pages):
+                    writer.submit(write, _prepare_segment(stream, records, pull_id, as_of=window_end, refs=refs))
+        finally:
+            # Segments written before a failure elsewhere (the source, a bad batch) are whole: they commit.
+            for part in group.commit():
+                result.add(part)
         with engine.begin() as conn:
             _finish(conn, result, started, *window)
             _advance_watermark(conn, source, window[1], pull_id)
@@ -174,6 +193,58 @@ def ingest_api(
         raise
     log.info("pull %s: %s", pull_id, result.as_dict())
     return result
+
+
+class _SegmentGroup:
+    """One transaction kept open across consecutive segments until they hold `min_records` records.
+
+    DuckDB writes a transaction's rows straight into the database file once a table receives a whole row group
+    (122,880 rows) in it; smaller commits go to the write-ahead log first and are written again at the next
+    checkpoint. Used by one thread at a time (the writer's, then the caller's once the writer is done).
+    """
+
+    def __init__(self, engine: Engine, min_records: int) -> None:
+        self.engine = engine
+        self.min_records = min_records
+        self.pending: list[PullResult] = []  # written in the open transaction, not yet committed
+        self._conn: Connection | None = None
+        self._transaction = None
+
+    def connection(self) -> Connection:
+        if self._conn is None:
+            self._conn = self.engine.connect()
+            self._transaction = self._conn.begin()
+        return self._conn
+
+    def written(self, part: PullResult) -> list[PullResult]:
+        """Count a segment written in the open transaction; commit once the group is big enough."""
+        self.pending.append(part)
+        if sum(p.n_extracted for p in self.pending) >= self.min_records:
+            return self.commit()
+        return []
+
+    def commit(self) -> list[PullResult]:
+        """Commit the open transaction (if any); the segments it committed."""
+        if self._conn is None:
+            return []
+        try:
+            self._transaction.commit()
+        finally:
+            self._close()
+        committed, self.pending = self.pending, []
+        return committed
+
+    def rollback(self) -> None:
+        if self._conn is not None:
+            try:
+                self._transaction.rollback()
+            finally:
+                self._close()
+        self.pending = []
+
+    def _close(self) -> None:
+        conn, self._conn, self._transaction = self._conn, None, None
+        conn.close()
 
 
 class SegmentWriter:

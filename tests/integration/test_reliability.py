@@ -118,32 +118,38 @@ def test_a_pull_failing_after_a_segment_keeps_it_and_the_next_run_resumes_from_i
     assert scalar(engine, "select watermark from audit.watermarks") == UNTIL.replace(tzinfo=None)
 
 
+@pytest.mark.parametrize("failing_write", [3, 4])
 @pytest.mark.parametrize("warehouse_url", ENGINES, indirect=True)
-def test_a_segment_whose_write_fails_rolls_back_alone_and_the_pull_records_what_committed(
-    engine, dataset, monkeypatch
+def test_a_segment_whose_write_fails_rolls_back_with_its_transaction_and_the_pull_records_what_committed(
+    engine, dataset, monkeypatch, failing_write
 ) -> None:
-    # Segments are written on the writer thread while the next one is prepared: the third write fails.
+    # Segments are written on the writer thread while the next one is prepared; one write fails. PostgreSQL
+    # commits each segment; DuckDB, here, every two (a segment is 120 records), so a failing write takes the
+    # other segment of its transaction with it.
     monkeypatch.setattr(pipeline, "CHUNK_RECORDS", 100)
+    monkeypatch.setattr(pipeline, "RECORDS_PER_COMMIT_DUCKDB", 200)
     write_segment, writes = pipeline._write_segment, []
 
-    def failing_third_write(conn, segment) -> None:
+    def failing(conn, segment) -> None:
         writes.append(segment.result.n_extracted)
-        if len(writes) == 3:
+        if len(writes) == failing_write:
             raise sa.exc.OperationalError("insert", {}, OSError("connection lost"))
         write_segment(conn, segment)
 
-    monkeypatch.setattr(pipeline, "_write_segment", failing_third_write)
+    monkeypatch.setattr(pipeline, "_write_segment", failing)
     with SimulatorServer(dataset, now=UNTIL) as server:
         with pytest.raises(sa.exc.OperationalError, match="connection lost"):
             ingest_hotline(engine, hotline_config(server))
+    committed_segments = 2 if warehouse.is_duckdb(engine) else failing_write - 1
     committed = raw_keys(engine)
-    assert len(writes) == 3 and len(committed) == len(set(committed)) == sum(writes[:2])
+    assert len(writes) == failing_write
+    assert len(committed) == len(set(committed)) == sum(writes[:committed_segments])
     with engine.connect() as conn:
         status, extracted, loaded, quarantined, duplicates, message = conn.exec_driver_sql(
             "select status, n_extracted, n_loaded, n_quarantined, n_duplicates, message from audit.pulls").one()
         checkpoint = conn.exec_driver_sql("select watermark from audit.watermarks").scalar()
         latest_staged = conn.exec_driver_sql("select max(version_at) from staging.hotline_ticket_versions").scalar()
-    # The counts are the two committed segments', not the failed one's.
+    # The counts are the committed segments', not the failed transaction's.
     assert (status, extracted) == ("failed", len(committed)) and loaded + quarantined + duplicates == extracted
     assert "connection lost" in message and checkpoint == latest_staged
 
@@ -153,7 +159,7 @@ _KILLABLE_LOAD = textwrap.dedent("""
     from datetime import datetime
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     from etl import pipeline
-    pipeline.CHUNK_RECORDS = 500   # segments commit early and often
+    pipeline.CHUNK_RECORDS = pipeline.RECORDS_PER_COMMIT_DUCKDB = 500   # segments commit early and often
     from etl import jobs
     from etl.config import SourceConfig
     cfg = SourceConfig("hotline_api", host=sys.argv[1], extra={"page_size": 100})

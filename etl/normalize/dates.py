@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl import config
-from etl.normalize.text import clean_text, per_unique
+from etl.normalize.text import arrow_text, clean_text, per_unique
 
 _DATETIME = (
     r"^(?P<year>\d{4})\s*[-/.年]\s*(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})\s*日?"
@@ -52,12 +52,6 @@ def parse_datetimes(values: pd.Series, *, end_of_day: bool = False, cleaned: boo
     return per_unique(values, lambda u: _parse_text(prepare(u), end_of_day=end_of_day), dtype=_UNIT)
 
 
-def _strings(text: pd.Series) -> pa.Array:
-    if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow":
-        return pa.array(text.array, type=pa.string())  # the column's own Arrow data, not a copy through Python
-    return pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.string())
-
-
 def _field(found: pa.Array, name: str) -> pa.Array:
     """One named group of an extract_regex result; a group that did not take part is null."""
     values = pc.struct_field(found, name)
@@ -72,7 +66,7 @@ def _parse_text(text: pd.Series, *, end_of_day: bool) -> pd.Series:
     result = pd.Series(pd.NaT, index=text.index, dtype=_UNIT)
     if text.notna().sum() == 0:
         return result
-    strings = _strings(text)
+    strings = arrow_text(text)
     plain, is_plain = _parse_plain(strings)
     if is_plain.any():
         local = pd.Series(plain[is_plain], index=text.index[is_plain]).astype(_UNIT)

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from etl.normalize.text import per_unique
+from etl.normalize.text import UNICODE_SPACE, arrow_text, per_unique
 
 # Keys whose values are personal data wherever they appear in a payload (compared case-insensitively).
 PII_KEYS = frozenset({
@@ -38,8 +38,7 @@ _ID = r"[1-9１-９]\d{5}(?:18|19|20|１８|１９|２０)\d{2}\d{2}\d{2}\d{3}[\
 # a landline), four and four with at most one separator between (a mobile), or a keyword. Python's \d and \s
 # are Unicode-wide, hence \p{Nd} and every character str.isspace() takes. A cheap vectorized test that picks
 # the values worth the real patterns; dates and times never pass it.
-_UNICODE_SPACE = r"\p{Z}\t\n\x0b\f\r\x1c-\x1f\x85"
-_MAYBE_PII = (rf"\p{{Nd}}{{7}}|\p{{Nd}}{{4}}[-－{_UNICODE_SPACE}]?\p{{Nd}}{{4}}"
+_MAYBE_PII = (rf"\p{{Nd}}{{7}}|\p{{Nd}}{{4}}[-－{UNICODE_SPACE}]?\p{{Nd}}{{4}}"
               r"|电话|手机|座机|联系方式|tel|TEL|Tel")
 ID_PATTERN = re.compile(rf"(?<!\d){_ID}(?!\d)")
 PHONE_PATTERN = re.compile(rf"(?<!\d)(?:{_MOBILE}|{_LANDLINE})(?!\d)|{_KEYWORD_NUMBER}")
@@ -59,7 +58,7 @@ def mask_series(values: pd.Series) -> pd.Series:
 
 def _mask_uniques(uniques: pd.Series) -> pd.Series:
     text = uniques.astype("str")
-    candidates = pd.Series(maybe_pii(pa.array(text.array, type=pa.string())), index=text.index)
+    candidates = pd.Series(maybe_pii(arrow_text(text)), index=text.index)
     if not candidates.any():
         return text
     masked = text[candidates].map(mask_text)
@@ -69,7 +68,7 @@ def _mask_uniques(uniques: pd.Series) -> pd.Series:
 def contains_pii(values: pd.Series) -> pd.Series:
     """True where a text value still holds something shaped like a phone or ID number."""
     text = values.astype("str")
-    candidates = pd.Series(maybe_pii(pa.array(text.array, type=pa.string())), index=text.index)
+    candidates = pd.Series(maybe_pii(arrow_text(text)), index=text.index)
     found = pd.Series(False, index=values.index)
     if candidates.any():
         subset = text[candidates]

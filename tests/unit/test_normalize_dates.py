@@ -94,7 +94,8 @@ def test_to_utc() -> None:
 
 @pytest.mark.parametrize("end_of_day", [False, True])
 def test_the_plain_form_shortcut_reads_every_value_as_the_general_path_does(end_of_day) -> None:
-    from etl.normalize.dates import _parse_other, _parse_text, _strings
+    from etl.normalize.dates import _parse_other, _parse_text
+    from etl.normalize.text import arrow_text
 
     values = pd.Series([
         "2026-03-01 08:00:00", "2026-03-01 00:00:00", "2026-02-30 08:00:00", "2026-12-31 23:59:60",
@@ -102,7 +103,7 @@ def test_the_plain_form_shortcut_reads_every_value_as_the_general_path_does(end_
         "1985-07-01 12:00:00",  # China kept summer time from 1986 to 1991; this is before it
         "1988-07-01 12:00:00", "2026-03-01 24:00:00", "1899-12-31 23:00:00", "2300-01-01 00:00:00", "46082", None,
     ], dtype="str")
-    general = _parse_other(values, _strings(values), end_of_day=end_of_day)
+    general = _parse_other(values, arrow_text(values), end_of_day=end_of_day)
     pd.testing.assert_series_equal(_parse_text(values, end_of_day=end_of_day), general)
     assert general.iloc[0] == EIGHT_LOCAL and pd.isna(general.iloc[2])
     assert general.iloc[9] == pd.Timestamp("1988-07-01 03:00")  # summer time: UTC+9

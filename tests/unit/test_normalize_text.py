@@ -56,3 +56,34 @@ def test_match_key(value, expected) -> None:
 def test_match_keys_is_match_key_per_value() -> None:
     values = pd.Series(["（圭峰）会城街道", None, "会城街道", "（圭峰）会城街道"])
     assert match_keys(values).fillna("-").tolist() == ["会城街道", "-", "会城街道", "会城街道"]
+
+
+def _python_clean(text: str) -> str | None:
+    """The reference: Python's own NFKC and whitespace split."""
+    import unicodedata
+
+    return " ".join(unicodedata.normalize("NFKC", text).split()) or None
+
+
+def test_cleaning_by_arrow_agrees_with_python_on_assigned_characters() -> None:
+    """clean_text and match_keys run on Arrow kernels; Python's unicodedata and str methods are the reference.
+    Code points Unicode assigned after Python's tables (14.0 on 3.11) are left out: Arrow's tables are newer."""
+    import random
+    import re
+    import unicodedata
+
+    rng = random.Random(3)
+    assigned = [chr(c) for c in range(0x20, 0x30000)
+                if not 0xD800 <= c <= 0xDFFF and unicodedata.category(chr(c)) != "Cn"]
+    common = list("会城街道（圭峰）(ABC) ａｂｃ１２３\u3000\xa0\t\n \u2003ｶﾞe\u0301İẞ")
+    texts = ["".join(rng.choice(common if rng.random() < 0.7 else assigned) for _ in range(rng.randint(0, 12)))
+             for _ in range(20_000)]
+    cleaned = clean_text(pd.Series(texts, dtype=object))
+    assert [None if pd.isna(v) else v for v in cleaned] == [_python_clean(t) for t in texts]
+
+    def python_key(text: str) -> str | None:
+        clean = _python_clean(text)
+        return clean and (re.sub(r"^\s*\([^()]*\)\s*", "", clean).replace(" ", "").lower() or None)
+
+    keys = match_keys(pd.Series(texts, dtype=object))
+    assert [None if pd.isna(v) else v for v in keys] == [python_key(t) for t in texts]

@@ -17,9 +17,11 @@ overlap, and writes still commit one at a time, in order.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -135,6 +137,24 @@ def pull_id_for(source: str, window_start: datetime, window_end: datetime) -> st
     return f"{source}:{window_start:%Y%m%dT%H%M%SZ}-{window_end:%Y%m%dT%H%M%SZ}"
 
 
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run CPython's cycle collector less often while a pull holds its segments' records.
+
+    A segment keeps some 100k dicts (records, payloads) alive while pandas, Arrow and GX allocate, and at the
+    default threshold (a collection every 700 allocations) the collector keeps walking them. Reference counting
+    frees nearly all a pull makes; cycles are still collected, less often. 1M replayed hotline versions on
+    DuckDB: 34.6 s with the default, 32.3 s with this, 33.1 s with no collection at all.
+    """
+    default = gc.get_threshold()
+    gc.set_threshold(100_000, *default[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*default)
+
+
+@_fewer_collections()
 def ingest_api(
     engine: Engine,
     source: str,
@@ -290,6 +310,7 @@ class DropFilesRejected(RuntimeError):
     """Some drop files could not be loaded; the others were. The message names each file and why."""
 
 
+@_fewer_collections()
 def ingest_files(engine: Engine, drop_folder) -> list[PullResult]:
     """Load each new drop file in its own transaction, marking it processed in the same commit.
 

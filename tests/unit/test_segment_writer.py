@@ -72,3 +72,17 @@ def test_a_caller_failing_waits_for_the_write_in_flight_and_its_own_error_is_rai
         writer.submit(failing_write, 1)
         raise ValueError("bad page")
     assert "a segment write failed as well" in caplog.text  # logged, not lost
+
+
+def test_a_pull_runs_the_cycle_collector_less_often_and_restores_its_threshold() -> None:
+    import gc
+
+    from etl import pipeline
+
+    default = gc.get_threshold()
+    with pipeline._fewer_collections():
+        assert gc.get_threshold()[0] == 100_000
+    assert gc.get_threshold() == default
+    with pytest.raises(RuntimeError), pipeline._fewer_collections():
+        raise RuntimeError("a failed pull")
+    assert gc.get_threshold() == default

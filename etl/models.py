@@ -32,6 +32,11 @@ _GRAIN_DOC = re.compile(r"^--\s*@grain\s+(.+)$", re.MULTILINE)
 _KEY_DOC = re.compile(r"^--\s*@key\s+([a-z_]+)\s*$", re.MULTILINE)
 _IMPORT = re.compile(r"select \* from ([a-z_]+\.[a-z_]+)(?=\s*\))")
 
+# DuckDB keeps, until commit, 8 bytes per row of every 2048-row vector a delete touches; an incremental
+# build's changed records touch nearly all of them. Keyed tables are refreshed by delete and insert while
+# their rows add up to this many in one build (128MB at worst, a quarter of the default memory limit), and
+# rewritten whole beyond it.
+DUCKDB_DELETE_ROWS = 16_000_000
 # PostgreSQL's work_mem for the build's statements (per sort or hash; a build runs one statement at a time).
 POSTGRES_BUILD_WORK_MEM = "64MB"
 # Staging tables by the record key their rows belong to (the keyed core models declare theirs).
@@ -155,9 +160,10 @@ def build(
             ticket_versions = _copy_changed_rows(conn, "staging.hotline_ticket_versions", keys, copies)
             changes.append(_temporary(conn, "changed_problems", _changed_problems(ticket_versions)))
         rewritten = {}
+        delete_budget = [DUCKDB_DELETE_ROWS]
         for model in models:
             if refresh and model.key:
-                _refresh(conn, model, keys, copies)
+                _refresh(conn, model, keys, copies, delete_budget)
                 rewritten[model.name] = _is_changed(conn, model.key)
             else:
                 _materialize(conn, model)
@@ -180,10 +186,13 @@ def _is_current(conn: Connection, models: list[Model]) -> bool:
     return all(built.get(m.name) == m.sql_hash for m in models if m.materialization == "table")
 
 
-def _refresh(conn: Connection, model: Model, keys: dict[str, str], copies: dict[str, str]) -> None:
+def _refresh(
+    conn: Connection, model: Model, keys: dict[str, str], copies: dict[str, str], delete_budget: list[int]
+) -> None:
     """Delete the changed records' rows of a keyed model and insert them again, from their upstream rows only.
 
     `keys`: each keyed upstream table's record key (`_record_keys`); its changed rows are read from a copy.
+    `delete_budget`: on DuckDB, the rows the build's deletes may still touch (DUCKDB_DELETE_ROWS).
     """
 
     def restricted(match: re.Match) -> str:
@@ -193,13 +202,12 @@ def _refresh(conn: Connection, model: Model, keys: dict[str, str], copies: dict[
         return f"select * from {_copy_changed_rows(conn, table, keys, copies)}"
 
     recomputed = _IMPORT.sub(restricted, model.select)
-    if conn.dialect.name != "duckdb":
+    if conn.dialect.name != "duckdb" or _take_delete_budget(delete_budget, conn, model.name):
         conn.exec_driver_sql(f"delete from {model.name} where {_is_changed(conn, model.key)}")
         conn.exec_driver_sql(f"insert into {model.name} {recomputed}")
         return
-    # DuckDB holds a delete's row versions in memory until commit, and changed records are spread over the
-    # whole table: deleting 1% from three 20M-row tables in one transaction exhausted 512MB. A table written
-    # anew (unchanged rows, then the recomputed ones) goes to disk as it is written.
+    # Beyond the budget, a table written anew (unchanged rows, then the recomputed ones) goes to disk as it is
+    # written: deleting 1% from three 20M-row tables in one transaction exhausted DuckDB's 512MB.
     schema, table = model.name.split(".")
     conn.exec_driver_sql(f"create table {schema}.{table}__refreshed as select * from {model.name}"
                          f" where not coalesce({_is_changed(conn, model.key)}, false)")
@@ -207,6 +215,15 @@ def _refresh(conn: Connection, model: Model, keys: dict[str, str], copies: dict[
     conn.exec_driver_sql(f"drop table {model.name}")
     conn.exec_driver_sql(f"alter table {schema}.{table}__refreshed rename to {table}")
     _describe(conn, model)
+
+
+def _take_delete_budget(delete_budget: list[int], conn: Connection, table: str) -> bool:
+    """Take the table's rows from the delete budget if they fit in what is left."""
+    (rows,), = conn.exec_driver_sql(f"select count(*) from {table}").all()
+    if rows > delete_budget[0]:
+        return False
+    delete_budget[0] -= rows
+    return True
 
 
 def _temporary(conn: Connection, name: str, select: str) -> str:

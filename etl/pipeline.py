@@ -445,11 +445,18 @@ def _write_segment(conn: Connection, segment: _Segment) -> None:
 
 
 def _records_frame(records: list[dict]) -> pd.DataFrame:
-    """The records' contract fields as columns (`raw`, the payload as received, left out), built column-wise."""
+    """The records' contract fields as columns (`raw`, the payload as received, left out)."""
     keys = records[0].keys()
     if any(r.keys() != keys for r in records):
         keys = dict.fromkeys(k for r in records for k in r).keys()
-    return pd.DataFrame({k: _column([r.get(k) for r in records]) for k in keys if k != "raw"})
+    fields = [k for k in keys if k != "raw"]
+    try:
+        # Text and missing values only, as API records are: Arrow reads the dicts in one pass of its own, a
+        # third of the time of a Python list per field. A missing key is a missing value; `raw` is not read.
+        struct = pa.array(records, type=pa.struct([(k, pa.large_string()) for k in fields]))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers, dates, nested values: field by field
+        return pd.DataFrame({k: _column([r.get(k) for r in records]) for k in fields})
+    return pd.DataFrame({k: pd.Series(struct.field(i), dtype="str") for i, k in enumerate(fields)})
 
 
 def _column(values: list) -> pd.Series | list:

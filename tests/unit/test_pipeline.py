@@ -1,4 +1,5 @@
-"""pipeline.SegmentWriter: writes run one at a time, in order, on another thread, and no error is lost."""
+"""etl.pipeline without a warehouse: SegmentWriter (writes run one at a time, in order, on another thread, no error
+lost), records to frames, and the collector setting a pull runs under."""
 
 import threading
 
@@ -86,3 +87,21 @@ def test_a_pull_runs_the_cycle_collector_less_often_and_restores_its_threshold()
     with pytest.raises(RuntimeError), pipeline._fewer_collections():
         raise RuntimeError("a failed pull")
     assert gc.get_threshold() == default
+
+
+@pytest.mark.parametrize("extra", [{}, {"score": 7}, {"nested": {"a": "b"}}])
+def test_records_become_a_frame_of_their_fields_whatever_their_values(extra) -> None:
+    """Text-only records take Arrow's one-pass conversion, others the field-by-field one: the same frame."""
+    import pandas as pd
+
+    from etl import pipeline
+
+    records = [{"id": "1", "note": "路面破损", "raw": {"id": "1", "caller_phone": "x"}},
+               {"id": "2", "raw": {"id": "2"}, "late": "只在这条"},
+               {"id": "3", "note": None, "raw": {}, **extra}]
+    frame = pipeline._records_frame(records)
+    assert list(frame.columns) == ["id", "note", "late", *extra]
+    assert frame["id"].tolist() == ["1", "2", "3"] and frame["late"].isna().tolist() == [True, False, True]
+    assert frame["note"].iloc[0] == "路面破损" and pd.isna(frame["note"].iloc[1]) and pd.isna(frame["note"].iloc[2])
+    for key, value in extra.items():
+        assert frame[key].iloc[2] == value and pd.isna(frame[key].iloc[0])

@@ -114,8 +114,11 @@ def redacted_json(payloads: Sequence[dict]) -> pd.Series:
         key_sets.append(keys)
     columns = dict.fromkeys(k for keys in dropped_by_keys for k in keys if str(k).strip().lower() not in PII_KEYS)
     replaced: dict[int, dict] = {}  # row -> {key: redacted value}
+    text = _text_columns(payloads, list(columns))
     for key in columns:
-        for row, value in _redacted_column(str(key), [payload.get(key) for payload in payloads]):
+        changed = (_redacted_text(str(key), text[key], payloads) if text is not None
+                   else _redacted_column(str(key), [payload.get(key) for payload in payloads]))
+        for row, value in changed:
             replaced.setdefault(row, {})[key] = value
     redacted = []
     for row, (payload, keys) in enumerate(zip(payloads, key_sets, strict=True)):
@@ -145,24 +148,55 @@ _FLAT_KINDS = frozenset({"integer", "floating", "boolean", "empty", "mixed-integ
                          "datetime", "datetime64", "date", "timedelta", "time"})
 
 
+def _text_columns(payloads: Sequence[dict], keys: list) -> dict[object, pa.Array] | None:
+    """The payloads' values under `keys` as Arrow text columns, read in one pass by Arrow (missing key:
+    missing value); None if a value is anything but text or missing, or a key is not text."""
+    if not all(isinstance(key, str) for key in keys):
+        return None
+    try:
+        struct = pa.array(payloads, type=pa.struct([(key, pa.string()) for key in keys]))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    return {key: struct.field(i) for i, key in enumerate(keys)}
+
+
+def _redacted_text(key: str, text: pa.Array, payloads: Sequence[dict]) -> list[tuple[int, object]]:
+    """`_redacted_column` of a column of text (`_text_columns`), its values read back from the payloads."""
+    return _masked(key, _candidate_rows(key, text), lambda row: payloads[row].get(key))
+
+
 def _redacted_column(key: str, values: list) -> list[tuple[int, object]]:
     """(row, redacted value) for the values of one payload key that redaction changes."""
-    is_identifier = key == "id" or key.endswith("_id")  # keys, not free text: only nested values are redacted
     try:
         text = pa.array(values, type=pa.string())  # text and missing values only, the usual column
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         text = None
     if text is not None:
-        rows = [] if is_identifier else np.flatnonzero(maybe_pii(text)).tolist()
+        rows = _candidate_rows(key, text)
     elif pd.api.types.infer_dtype(values, skipna=True) in _FLAT_KINDS:
         rows = []
     else:  # mixed types, nested dicts or lists: the recursive path, value by value
-        redactable = (dict, list) if is_identifier else (str, dict, list)
+        redactable = (dict, list) if _is_identifier(key) else (str, dict, list)
         rows = [i for i, v in enumerate(values) if isinstance(v, redactable)]
+    return _masked(key, rows, values.__getitem__)
+
+
+def _candidate_rows(key: str, text: pa.Array) -> list[int]:
+    """The rows of a text column that may hold a phone or ID number; none under an identifier key."""
+    return [] if _is_identifier(key) else np.flatnonzero(maybe_pii(text)).tolist()
+
+
+def _is_identifier(key: str) -> bool:
+    """Keys, not free text: only their nested values are redacted."""
+    return key == "id" or key.endswith("_id")
+
+
+def _masked(key: str, rows: list[int], value_at: Callable[[int], object]) -> list[tuple[int, object]]:
+    """(row, redacted value) for those of `rows` whose value redaction changes."""
     changed = []
     memo: dict[str, str] = {}
     for row in rows:
-        value = values[row]
+        value = value_at(row)
         if isinstance(value, str):
             redacted = memo.get(value)
             if redacted is None:
@@ -179,7 +213,7 @@ def _redact(value: object, key: str | None = None) -> object:
         return {k: _redact(v, str(k)) for k, v in value.items() if str(k).strip().lower() not in PII_KEYS}
     if isinstance(value, list):
         return [_redact(v, key) for v in value]
-    if isinstance(value, str) and not (key is not None and (key == "id" or key.endswith("_id"))):
+    if isinstance(value, str) and not (key is not None and _is_identifier(key)):
         return mask_text(value)
     return value
 

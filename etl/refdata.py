@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy.engine import Connection
 
 from etl import config
-from etl.normalize.text import match_key
+from etl.normalize.text import match_keys
 
 SETTINGS_FILE = config.REPO_ROOT / "etl" / "reference" / "settings.csv"
 AREA_LEVELS = ("district", "town", "community")
@@ -176,7 +176,7 @@ def _names(frame: pd.DataFrame, code: str, name: str) -> pd.DataFrame:
     for c, a in zip(frame[code], aliases, strict=True):
         pairs += [(c, alias) for alias in (a or "").split("|") if alias.strip()]
     out = pd.DataFrame(pairs, columns=["code", "name"])
-    out["key"] = out["name"].map(match_key)
+    out["key"] = match_keys(out["name"])
     return out.dropna(subset=["key"]).drop_duplicates(["code", "key"])
 
 
@@ -216,7 +216,7 @@ def _category_lookup(categories: pd.DataFrame, category_map: pd.DataFrame) -> di
     lookups: dict[str, dict[str, str]] = {}
     for source in CATEGORY_MAP_SOURCES:
         rows = category_map[category_map["source"].fillna("") == source]
-        keys = rows["source_value"].map(match_key)
+        keys = match_keys(rows["source_value"])
         clashes = pd.DataFrame({"key": keys, "code": rows["category_code"]}).groupby("key")["code"].nunique()
         if (clashes > 1).any():
             raise ReferenceDataError(

@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from etl import config, refdata
+from etl.normalize.text import text_columns
 from etl.warehouse import bulk_insert, is_duckdb, upsert
 
 log = logging.getLogger(__name__)
@@ -450,13 +451,10 @@ def _records_frame(records: list[dict]) -> pd.DataFrame:
     if any(r.keys() != keys for r in records):
         keys = dict.fromkeys(k for r in records for k in r).keys()
     fields = [k for k in keys if k != "raw"]
-    try:
-        # Text and missing values only, as API records are: Arrow reads the dicts in one pass of its own, a
-        # third of the time of a Python list per field. A missing key is a missing value; `raw` is not read.
-        struct = pa.array(records, type=pa.struct([(k, pa.large_string()) for k in fields]))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers, dates, nested values: field by field
+    text = text_columns(records, fields)  # API records: text and missing values only
+    if text is None:  # numbers, dates, nested values: field by field
         return pd.DataFrame({k: _column([r.get(k) for r in records]) for k in fields})
-    return pd.DataFrame({k: pd.Series(struct.field(i), dtype="str") for i, k in enumerate(fields)})
+    return pd.DataFrame({k: pd.Series(column, dtype="str") for k, column in text.items()})
 
 
 def _column(values: list) -> pd.Series | list:

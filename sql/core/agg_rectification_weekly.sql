@@ -9,7 +9,7 @@
 -- @column n_due: Problems whose deadline falls in the week, not cancelled/duplicate as of its end (本周到期)
 -- @column n_rectified_on_time: Of those, rectified as of their deadline: rectified_at <= due_at and not reopened by then (按期整改)
 -- Every count is as of the week's end (Sunday 24:00 local): the sums of core.fct_problem_weekly_count, where
--- each problem's state at each cutoff is worked out. The cumulative counts are running sums of +1/-1 changes
+-- each problem's state at each cutoff is worked out, read already summed (core.agg_problem_weekly_count). The cumulative counts are running sums of +1/-1 changes
 -- at the weeks where a problem's state changes, not a problems × weeks product, over problems found since
 -- the campaign's first week. A problem counts for its district, town, responsible department and category.
 with
@@ -19,7 +19,7 @@ weeks as (
 ),
 
 changes as (
-    select * from core.fct_problem_weekly_count
+    select * from core.agg_problem_weekly_count
 ),
 
 areas as (
@@ -51,7 +51,7 @@ units as (
 ),
 
 -- Summed at the finest grain first (a few thousand rows), then rolled up to each unit kind in one
--- pass; grouping() tells which code a row is grouped by.
+-- pass; grouping() tells which code a row is grouped by. Found and due rows have no found_week_start.
 fine_changes as (
     select
         week_start,
@@ -67,7 +67,7 @@ fine_changes as (
         sum(n_rectified_on_time) as n_rectified_on_time
     from changes
     cross join campaign
-    where changes.kind in ('found', 'due') or changes.found_week_start >= campaign.first_week_start
+    where changes.found_week_start is null or changes.found_week_start >= campaign.first_week_start
     group by week_start, district_code, town_code, department_code, category_code
 ),
 

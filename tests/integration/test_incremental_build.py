@@ -3,6 +3,7 @@ exactly the tables a full rebuild gives, through loads that add, re-categorise a
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -124,6 +125,35 @@ def test_a_keyed_model_may_not_read_a_table_rebuilt_in_full(tmp_path) -> None:
         "-- @key ticket_id\nselect 'T1' as ticket_id, x from core.dim_x\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"keyed model may read only staging and keyed models, not \['core.dim_x'\]"):
         models.discover(tmp_path)
+
+
+@pytest.mark.parametrize(("sql", "problem"), [
+    ("-- @sum_of core.fct_y\n-- @group_by x\n-- @column n_rows: rows\n"
+     "with y as (select * from core.fct_y) select x, count(*) as n_rows from y group by x\n", None),
+    ("-- @sum_of core.dim_x\n-- @group_by x\n-- @column n_rows: rows\n"
+     "with y as (select * from core.dim_x) select x, count(*) as n_rows from y group by x\n",
+     "core.dim_x is not a keyed core model"),
+    ("-- @sum_of core.fct_y\n-- @group_by x\n-- @column n_rows: rows\n"
+     "select x, count(*) as n_rows from core.fct_y join core.dim_x using (x) group by x\n",
+     "it must read core.fct_y alone"),
+    ("-- @sum_of core.fct_y\n-- @group_by x\n"
+     "with y as (select * from core.fct_y) select x, count(*) as n_rows from y group by x\n",
+     "an n_rows column"),
+])
+def test_a_summing_model_reads_one_keyed_model_and_counts_its_rows(tmp_path, sql, problem) -> None:
+    for layer in ("core", "mart"):
+        (tmp_path / layer).mkdir()
+    (tmp_path / "core" / "dim_x.sql").write_text("select 1 as x\n", encoding="utf-8")
+    (tmp_path / "core" / "fct_y.sql").write_text(
+        "-- @key ticket_id\nwith v as (select * from staging.hotline_ticket_versions)"
+        " select ticket_id, 1 as x from v\n", encoding="utf-8")
+    (tmp_path / "core" / "agg_y.sql").write_text(sql, encoding="utf-8")
+    if problem is None:
+        summed = next(m for m in models.discover(tmp_path) if m.name == "core.agg_y")
+        assert (summed.sum_of, summed.group_by) == ("core.fct_y", ("x",))
+    else:
+        with pytest.raises(ValueError, match=re.escape(problem)):
+            models.discover(tmp_path)
 
 
 @pytest.mark.postgres

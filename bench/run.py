@@ -57,6 +57,7 @@ MAIN_WAIT = "main: waiting for the writer"
 
 # Issue 8's targets: (key in an engine's result, comparison, bound, the N they are stated at).
 TARGETS = (
+    # Processing is the issue's validate -> normalize -> load -> build marts: the prepare + load stages and the build.
     ("throughput_ratio_vs_bulk", ">=", 0.15, "processing >= 15% of the bulk load, at 1M"),
     ("throughput_ratio_vs_to_sql", ">=", 15.0, "processing >= 15x DataFrame.to_sql, at 1M"),
     ("extract_ratio_vs_bare_fetch", ">=", 0.50, "extract >= 50% of a bare requests loop"),
@@ -771,18 +772,19 @@ def run_engine(state: dict) -> dict:
     bare = [figures[f"bare fetch {s} (requests)"] for s in ("hotline", "events")]
     connector_rate = rate(sum(f["records"] for f in connector), sum(f["seconds"] for f in connector))
     bare_rate = rate(sum(f["records"] for f in bare), sum(f["seconds"] for f in bare))
-    processing_rate = rate(processing_records, processing_seconds)
+    prepare_load_rate = rate(processing_records, processing_seconds)
     build = figures["build (jobs.build_warehouse)"]
     full_seconds = (sum(f["seconds"] for f in connector) + figures["extract drop files"]["seconds"]
                     + processing_seconds + build["seconds"])
-    with_build_rate = rate(processing_records, processing_seconds + build["seconds"])
+    processing_rate = rate(processing_records, processing_seconds + build["seconds"])
     result.update({
-        "processing": {"records": processing_records, "seconds": round(processing_seconds, 3),
-                       "rows_per_s": processing_rate, "rows_per_s_incl_build": with_build_rate},
+        "processing": {"records": processing_records, "seconds": round(processing_seconds + build["seconds"], 3),
+                       "rows_per_s": processing_rate, "prepare_load_seconds": round(processing_seconds, 3),
+                       "prepare_load_rows_per_s": prepare_load_rate},
         "extract": {"connector_rows_per_s": connector_rate, "bare_fetch_rows_per_s": bare_rate},
         "full_load_seconds": round(full_seconds, 2),
         "throughput_ratio_vs_bulk": _ratio(processing_rate, bulk["rows_per_s"]),
-        "throughput_ratio_vs_bulk_incl_build": _ratio(with_build_rate, bulk["rows_per_s"]),
+        "prepare_load_ratio_vs_bulk": _ratio(prepare_load_rate, bulk["rows_per_s"]),
         "throughput_ratio_vs_to_sql": _ratio(processing_rate, to_sql["rows_per_s"]),
         "extract_ratio_vs_bare_fetch": _ratio(connector_rate, bare_rate),
         "incremental_share_of_full": _ratio(figures["incremental (jobs.*)"]["seconds"], full_seconds),
@@ -1015,12 +1017,15 @@ def markdown(document: dict) -> str:
     def row(label: str, values: list[str], target: str = "") -> None:
         lines.append(f"| {label} | " + " | ".join(values) + f" | {target} |")
 
-    row("prepare + load, rows/s", [_fmt(e["processing"]["rows_per_s"]) for e in engines.values()])
+    row("processing (prepare + load + build), rows/s",
+        [_fmt(e["processing"]["rows_per_s"]) for e in engines.values()])
+    row("prepare + load alone, rows/s", [_fmt(e["processing"]["prepare_load_rows_per_s"]) for e in engines.values()])
     row("bulk load of the same staging rows, rows/s",
         [_fmt(e["stages"]["baseline bulk load"]["rows_per_s"]) for e in engines.values()])
     row("DataFrame.to_sql (sampled, extrapolated), rows/s",
         [_fmt(e["stages"]["baseline to_sql (sample)"]["rows_per_s"]) for e in engines.values()])
     row("processing ÷ bulk load", [_fmt(e["throughput_ratio_vs_bulk"], 3) for e in engines.values()], "≥ 0.15 at 1M")
+    row("prepare + load alone ÷ bulk load", [_fmt(e["prepare_load_ratio_vs_bulk"], 3) for e in engines.values()])
     row("processing ÷ to_sql", [_fmt(e["throughput_ratio_vs_to_sql"], 1) for e in engines.values()], "≥ 15 at 1M")
     row("extract (connectors) ÷ bare requests loop",
         [_fmt(e["extract_ratio_vs_bare_fetch"], 3) for e in engines.values()], "≥ 0.5")
@@ -1040,7 +1045,9 @@ def markdown(document: dict) -> str:
             f = e["stages"].get(stage, {})
             cells += [_fmt(f.get("rows_per_s")), _fmt(f.get("seconds"), 2), _fmt(f.get("peak_rss_mb"))]
         lines.append(f"| {stage} | " + " | ".join(cells) + " |")
-    lines += ["", "Rows/s of prepare + load count records in (hotline versions, events, sheet rows); bulk load "
+    lines += ["", "Processing is the issue's validate → normalize → load → build marts: the three prepare + load "
+              "stages and the build, over the records in. "
+              "Rows/s of prepare + load count records in (hotline versions, events, sheet rows); bulk load "
               "and to_sql count the staging rows the pipeline wrote; to_sql timed on "
               f"{next(iter(engines.values()))['stages']['baseline to_sql (sample)']['sampled_rows']:,} rows and "
               "extrapolated. Peak RSS: " + next(iter(engines.values()))["rss_method"] + ", per stage, each "

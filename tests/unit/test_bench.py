@@ -84,9 +84,14 @@ def test_a_tiny_run_reports_every_stage_and_ratio(tmp_path):
                        "--to-sql-sample", "200", "--work-dir", str(tmp_path)]) == 0
     document = json.loads(out.read_text(encoding="utf-8"))
     result = document["engines"]["duckdb"]
-    for key in ("throughput_ratio_vs_bulk", "throughput_ratio_vs_to_sql", "extract_ratio_vs_bare_fetch",
-                "incremental_share_of_full", "peak_rss_mb", "report_seconds"):
+    for key in ("throughput_ratio_vs_bulk", "prepare_load_ratio_vs_bulk", "throughput_ratio_vs_to_sql",
+                "extract_ratio_vs_bare_fetch", "incremental_share_of_full", "peak_rss_mb", "report_seconds"):
         assert result[key] is not None and result[key] > 0, key
+    # Processing is prepare + load and the build: slower than prepare + load alone.
+    assert result["throughput_ratio_vs_bulk"] < result["prepare_load_ratio_vs_bulk"]
+    processing = result["processing"]
+    build_seconds = result["stages"]["build (jobs.build_warehouse)"]["seconds"]
+    assert processing["seconds"] == pytest.approx(processing["prepare_load_seconds"] + build_seconds, abs=0.002)
     stages = result["stages"]
     assert stages["extract hotline (connector)"]["records"] == stages["bare fetch hotline (requests)"]["records"]
     for source in ("hotline", "events"):

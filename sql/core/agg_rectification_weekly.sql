@@ -50,25 +50,14 @@ units as (
     select 'category' as unit_kind, category_code as unit_code from categories
 ),
 
--- Summed at the finest grain first (a few thousand rows), then rolled up to each unit kind in one
--- pass; grouping() tells which code a row is grouped by. Found and due rows have no found_week_start.
-fine_changes as (
-    select
-        week_start,
-        district_code,
-        town_code,
-        department_code,
-        category_code,
-        sum(n_found) as n_found,
-        sum(n_rectified) as n_rectified,
-        sum(found_change) as found_change,
-        sum(rectified_change) as rectified_change,
-        sum(n_due) as n_due,
-        sum(n_rectified_on_time) as n_rectified_on_time
+-- The sums at the finest grain (core.agg_problem_weekly_count) from the campaign's first week on (found and
+-- due rows have no found_week_start: they always count), rolled up to each unit kind in one pass, where
+-- grouping() tells which code a row is grouped by.
+counted_changes as (
+    select changes.*
     from changes
     cross join campaign
     where changes.found_week_start is null or changes.found_week_start >= campaign.first_week_start
-    group by week_start, district_code, town_code, department_code, category_code
 ),
 
 unit_changes as (
@@ -94,7 +83,7 @@ unit_changes as (
         sum(rectified_change) as rectified_change,
         sum(n_due) as n_due,
         sum(n_rectified_on_time) as n_rectified_on_time
-    from fine_changes
+    from counted_changes
     group by grouping sets (
         (week_start),
         (week_start, district_code),

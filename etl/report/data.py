@@ -195,31 +195,25 @@ def _read_overdue(
     conn: Connection, week_start: date, previous: date, n_rows: int | None
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """The `n_rows` longest overdue (all when None), the whole list counted per department and kind, and the
-    length of the previous week's list, from one evaluation of the view over the two weeks (it works out every
-    problem's state at each week's end, the costly part)."""
+    length of the previous week's list: three queries, each over one week of the view.
+
+    The view works out every problem's state at each week's end, and its memory grows with the weeks it is
+    asked for. One query over both weeks, with window functions for the three answers, ran DuckDB out of its
+    512MB at 5M tickets. At 300k tickets that query needed 90MB of DuckDB memory; these three (a top-N, a small
+    group by, a count) need 50MB, and take 0.25 s against 0.16.
+    """
     columns = ", ".join(_OVERDUE_COLUMNS)
-    group = "partition by week_start, department_name, overdue_kind"
-    top = "true" if n_rows is None else f"position <= {int(n_rows)}"
-    sql = (
-        f"select {columns}, week_start = :this and {top} as is_top,"
-        " week_start = :this and group_position = 1 as heads_group, week_start = :previous as is_previous,"
-        " n_in_group, longest_in_group, n_in_week"
-        f" from (select {columns},"
-        " row_number() over (partition by week_start order by days_overdue desc, overdue_kind, problem_id)"
-        " as position,"
-        f" row_number() over ({group} order by problem_id) as group_position,"
-        f" count(*) over ({group}) as n_in_group, max(days_overdue) over ({group}) as longest_in_group,"
-        " count(*) over (partition by week_start) as n_in_week"
-        " from mart.overdue_problems where week_start between :previous and :this) as listed"
-        f" where (week_start = :this and ({top} or group_position = 1)) or (week_start = :previous and position = 1)"
-    )
-    rows = _fetch(conn, sql, {"this": week_start, "previous": previous},
-                  [*_OVERDUE_COLUMNS, "is_top", "heads_group", "is_previous", "n", "longest", "n_in_week"])
-    is_top, heads_group = rows["is_top"].astype(bool), rows["heads_group"].astype(bool)
-    overdue = _typed(rows.loc[is_top, list(_OVERDUE_COLUMNS)].reset_index(drop=True))
-    counts = _typed(rows.loc[heads_group, ["department_name", "overdue_kind", "n", "longest"]].reset_index(drop=True))
-    n_previous = rows.loc[rows["is_previous"].astype(bool), "n_in_week"]
-    return overdue, counts, int(n_previous.iloc[0]) if len(n_previous) else 0
+    this_week = {"this": week_start}
+    limit = "" if n_rows is None else f" limit {int(n_rows)}"
+    overdue = _fetch(conn, f"select {columns} from mart.overdue_problems where week_start = :this"
+                           f" order by days_overdue desc, overdue_kind, problem_id{limit}",
+                     this_week, list(_OVERDUE_COLUMNS))
+    counts = _fetch(conn, "select department_name, overdue_kind, count(*), max(days_overdue)"
+                          " from mart.overdue_problems where week_start = :this group by department_name, overdue_kind",
+                    this_week, ["department_name", "overdue_kind", "n", "longest"])
+    n_previous = conn.execute(sa.text("select count(*) from mart.overdue_problems where week_start = :previous"),
+                              {"previous": previous}).scalar()
+    return _typed(overdue), _typed(counts), int(n_previous or 0)
 
 
 def iter_overdue(engine: Engine, week_start: date, chunk_rows: int = 50_000) -> Iterator[pd.DataFrame]:

@@ -693,9 +693,9 @@ def run_engine(state: dict) -> dict:
         # Nothing reads a source's spilled records after its load (at 5M the hotline's are 9.8 GB).
         shutil.rmtree(work / "spill" / ("drop" if source == "inspections" else source), ignore_errors=True)
     result["pulls"] = pulls
-    processing = [stages.figures[f"prepare+load {s}"] for s in ("hotline", "events", "inspections")]
-    processing_records = sum(f["records"] for f in processing)
-    processing_seconds = sum(f["seconds"] for f in processing)
+    prepare_load = [stages.figures[f"prepare+load {s}"] for s in ("hotline", "events", "inspections")]
+    records_in = sum(f["records"] for f in prepare_load)
+    prepare_load_seconds = sum(f["seconds"] for f in prepare_load)
 
     # 3. build -----------------------------------------------------------------------------------------------
     def build() -> None:
@@ -772,14 +772,14 @@ def run_engine(state: dict) -> dict:
     bare = [figures[f"bare fetch {s} (requests)"] for s in ("hotline", "events")]
     connector_rate = rate(sum(f["records"] for f in connector), sum(f["seconds"] for f in connector))
     bare_rate = rate(sum(f["records"] for f in bare), sum(f["seconds"] for f in bare))
-    prepare_load_rate = rate(processing_records, processing_seconds)
+    prepare_load_rate = rate(records_in, prepare_load_seconds)
     build = figures["build (jobs.build_warehouse)"]
     full_seconds = (sum(f["seconds"] for f in connector) + figures["extract drop files"]["seconds"]
-                    + processing_seconds + build["seconds"])
-    processing_rate = rate(processing_records, processing_seconds + build["seconds"])
+                    + prepare_load_seconds + build["seconds"])
+    processing_rate = rate(records_in, prepare_load_seconds + build["seconds"])
     result.update({
-        "processing": {"records": processing_records, "seconds": round(processing_seconds + build["seconds"], 3),
-                       "rows_per_s": processing_rate, "prepare_load_seconds": round(processing_seconds, 3),
+        "processing": {"records": records_in, "seconds": round(prepare_load_seconds + build["seconds"], 3),
+                       "rows_per_s": processing_rate, "prepare_load_seconds": round(prepare_load_seconds, 3),
                        "prepare_load_rows_per_s": prepare_load_rate},
         "extract": {"connector_rows_per_s": connector_rate, "bare_fetch_rows_per_s": bare_rate},
         "full_load_seconds": round(full_seconds, 2),

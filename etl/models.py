@@ -192,8 +192,8 @@ def build(
         sums_before: dict[str, str] = {}  # an @sum_of model -> its sums of the changed records' rows before
         for model in models:
             if refresh and model.key:
+                old_rows = _changed_rows(conn, model.name, model.key)
                 for total in (m for m in models if m.sum_of == model.name):
-                    old_rows = f"select * from {model.name} where {_is_changed(conn, model.key)}"
                     sums_before[total.name] = _temporary(conn, total.name.split(".")[1] + "_before",
                                                          _reading(total, model.name, old_rows))
                     temporaries.append(sums_before[total.name])
@@ -316,9 +316,13 @@ def _copy_changed_rows(conn: Connection, table: str, keys: dict[str, str], copie
     nested loops over 30k-row inputs they took for a few rows: 56 s), and a table several models read is
     filtered once."""
     if table not in copies:
-        copies[table] = _temporary(conn, "changed_" + table.split(".")[1],
-                                   f"select * from {table} where {_is_changed(conn, keys[table])}")
+        copies[table] = _temporary(conn, "changed_" + table.split(".")[1], _changed_rows(conn, table, keys[table]))
     return copies[table]
+
+
+def _changed_rows(conn: Connection, table: str, key: str) -> str:
+    """A select of the changed records' rows of a table whose record key is `key`, as they are now."""
+    return f"select * from {table} where {_is_changed(conn, key)}"
 
 
 def _is_changed(conn: Connection, key: str) -> str:

@@ -74,12 +74,21 @@ _ONLY_ON = re.compile(r"^\s*--\s*@only\s+([a-z]+)\s*$", re.MULTILINE)
 
 
 def split_statements(sql: str, dialect: str | None = None) -> list[str]:
-    """Split a SQL file on `;` at line ends (our files keep one statement per `;`-terminated block).
+    """Split a SQL file on `;` at the end of a line that is not a comment (our files keep one statement per
+    `;`-terminated block; a comment's own `;` ends nothing).
 
     A statement whose comment lines hold `-- @only <dialect>` is kept only for that dialect (when one is given).
     """
+    blocks, lines = [], []
+    for line in sql.splitlines():
+        lines.append(line)
+        if line.rstrip().endswith(";") and not line.lstrip().startswith("--"):
+            lines[-1] = line.rstrip()[:-1]
+            blocks.append("\n".join(lines))
+            lines = []
+    blocks.append("\n".join(lines))
     statements = []
-    for block in re.split(r";[ \t]*(?:\n|$)", sql):
+    for block in blocks:
         only = _ONLY_ON.search(block)
         if dialect and only and only.group(1) != dialect:
             continue

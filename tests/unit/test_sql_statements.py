@@ -18,6 +18,11 @@ def test_statements_marked_for_one_engine_are_kept_only_for_it() -> None:
     assert len(split_statements(SQL)) == 2  # no engine given: everything, as models and roles read files
 
 
+def test_a_comment_line_ending_in_a_semicolon_does_not_end_the_statement() -> None:
+    sql = "-- one select; the comment's own semicolon ends nothing;\nselect 1\n-- still the same;\nfrom t;\n"
+    assert split_statements(sql) == ["select 1\nfrom t"]
+
+
 def test_every_raw_and_staging_table_has_its_key_index_on_postgresql_only() -> None:
     for path in ddl_files():
         if path.parent.name not in ("raw", "staging"):

@@ -54,7 +54,7 @@ class ReferenceDataError(ValueError):
 
 @dataclass(frozen=True)
 class Reference:
-    """One reference set: the frames as read, and lookups from a match key (see `match_key`) to a code."""
+    """One reference set: the frames as read, and lookups from a match key (`normalize.text.match_keys`) to a code."""
 
     path: Path
     areas: pd.DataFrame

@@ -101,18 +101,9 @@ def clean_text(values: pd.Series) -> pd.Series:
     return per_unique(values, _clean_uniques)
 
 
-def clean_value(value: object) -> str | None:
-    """`clean_text` for one value."""
-    return _one(clean_text, value)
-
-
-def match_key(value: object) -> str | None:
-    """The form names and aliases are matched on: cleaned, no spaces, no leading "(...)", lower case."""
-    return _one(match_keys, value)
-
-
 def match_keys(values: pd.Series) -> pd.Series:
-    """`match_key` over a column, computed once per distinct value."""
+    """The form names and aliases are matched on: cleaned, no spaces, no leading "(...)", lower case; computed
+    once per distinct value."""
     return per_unique(values, _match_key_uniques)
 
 
@@ -123,8 +114,3 @@ def _match_key_uniques(uniques: pd.Series) -> pd.Series:
     keys = [(key.lower() or None) if key is not None else None
             for key in pc.replace_substring(unprefixed, " ", "").to_pylist()]
     return pd.Series(keys, index=uniques.index, dtype="str")
-
-
-def _one(column_function, value: object) -> str | None:
-    result = column_function(pd.Series([value], dtype=object)).iloc[0]
-    return None if pd.isna(result) else result

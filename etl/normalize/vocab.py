@@ -1,6 +1,6 @@
 """Closed vocabularies of the sources (status, channel, satisfaction, re-inspection result), with their Chinese labels.
 
-Keys are match keys (`etl.normalize.text.match_key`: NFKC, no spaces, lower case).
+Keys are match keys (`etl.normalize.text.match_keys`: NFKC, no spaces, lower case).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from etl.normalize.text import clean_text, clean_value, match_key, match_keys
+from etl.normalize.text import clean_text, match_keys
 
 
 @pytest.mark.parametrize(
@@ -24,8 +24,7 @@ from etl.normalize.text import clean_text, clean_value, match_key, match_keys
         (True, "true"),
     ],
 )
-def test_clean_value_and_clean_text_agree(value, expected) -> None:
-    assert clean_value(value) == expected
+def test_clean_text(value, expected) -> None:
     cleaned = clean_text(pd.Series([value, "x"], dtype=object))
     assert (None if pd.isna(cleaned.iloc[0]) else cleaned.iloc[0]) == expected
     assert cleaned.iloc[1] == "x"
@@ -49,8 +48,10 @@ def test_clean_text_keeps_the_index_and_handles_empty_and_all_missing() -> None:
         (None, None),
     ],
 )
-def test_match_key(value, expected) -> None:
-    assert match_key(value) == expected
+def test_match_keys(value, expected) -> None:
+    keys = match_keys(pd.Series([value, "X"], dtype=object))
+    assert (None if pd.isna(keys.iloc[0]) else keys.iloc[0]) == expected
+    assert keys.iloc[1] == "x"
 
 
 def test_match_keys_is_match_key_per_value() -> None:

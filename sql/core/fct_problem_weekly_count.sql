@@ -28,8 +28,8 @@ stretches as (
 ),
 
 -- Each problem's cutoffs: the end of the week it was found in and of the week it falls due in (Monday
--- 00:00 local = Sunday 16:00 UTC). Computed, not joined from dim_week, so the state lookups below are
--- plain joins on problem_id.
+-- 00:00 local = Sunday 16:00 UTC). Computed, not joined from dim_week, so the stretches join the problems
+-- on problem_id alone.
 problem_cutoffs as (
     select
         problem_id,
@@ -47,114 +47,117 @@ problem_cutoffs as (
     from problems
 ),
 
-found_in_week as (
+-- Each stretch with the problem's cutoffs and whether it holds at them: the end of the week the problem was
+-- found in, the end of the week it falls due in, and its deadline (on time: rectified_at <= due_at).
+-- Stretches follow one another without gaps or overlaps, so at most one holds at each moment.
+problem_stretches as (
     select
         problem_cutoffs.problem_id,
-        problem_cutoffs.found_week_start as week_start,
+        problem_cutoffs.district_code,
+        problem_cutoffs.town_code,
+        problem_cutoffs.department_code,
+        problem_cutoffs.category_code,
+        problem_cutoffs.found_week_start,
+        problem_cutoffs.due_week_start,
+        stretches.valid_from,
+        case when not stretches.is_excluded then 1 else 0 end as is_counted,
+        case when stretches.is_rectified and not stretches.is_excluded then 1 else 0 end as is_counted_rectified,
+        stretches.valid_from < problem_cutoffs.found_week_end_utc
+            and coalesce(stretches.valid_until, problem_cutoffs.found_week_end_utc)
+                >= problem_cutoffs.found_week_end_utc as holds_at_found_week_end,
+        stretches.valid_from < problem_cutoffs.due_week_end_utc
+            and coalesce(stretches.valid_until, problem_cutoffs.due_week_end_utc)
+                >= problem_cutoffs.due_week_end_utc as holds_at_due_week_end,
+        case
+            when stretches.valid_from <= problem_cutoffs.due_at
+                and (stretches.valid_until is null or stretches.valid_until > problem_cutoffs.due_at)
+                and stretches.is_rectified
+            then 1 else 0
+        end as is_rectified_at_deadline
+    from problem_cutoffs
+    inner join stretches on stretches.problem_id = problem_cutoffs.problem_id
+),
+
+-- The cumulative counts at a week's end are running sums of each stretch's state minus the state before it,
+-- at the week it starts (stretches follow one another without gaps); the due row needs the state at the
+-- deadline, held by another stretch.
+stretch_states as (
+    select
+        problem_stretches.*,
+        is_counted - coalesce(lag(is_counted) over by_time, 0) as found_change,
+        is_counted_rectified - coalesce(lag(is_counted_rectified) over by_time, 0) as rectified_change,
+        max(is_rectified_at_deadline) over (partition by problem_id) as is_rectified_by_deadline
+    from problem_stretches
+    window by_time as (partition by problem_id order by valid_from)
+),
+
+found_in_week as (
+    select
+        problem_id,
+        found_week_start as week_start,
         'found' as kind,
-        case when not stretches.is_excluded then 1 else 0 end as n_found,
-        case when stretches.is_rectified and not stretches.is_excluded then 1 else 0 end as n_rectified,
+        district_code,
+        town_code,
+        department_code,
+        category_code,
+        found_week_start,
+        is_counted as n_found,
+        is_counted_rectified as n_rectified,
         0 as found_change,
         0 as rectified_change,
         0 as n_due,
         0 as n_rectified_on_time
-    from problem_cutoffs
-    inner join stretches
-        on stretches.problem_id = problem_cutoffs.problem_id
-        and stretches.valid_from < problem_cutoffs.found_week_end_utc
-        and coalesce(stretches.valid_until, problem_cutoffs.found_week_end_utc) >= problem_cutoffs.found_week_end_utc
+    from stretch_states
+    where holds_at_found_week_end
 ),
 
 due_in_week as (
     select
-        problem_cutoffs.problem_id,
-        problem_cutoffs.due_week_start as week_start,
+        problem_id,
+        due_week_start as week_start,
         'due' as kind,
+        district_code,
+        town_code,
+        department_code,
+        category_code,
+        found_week_start,
         0 as n_found,
         0 as n_rectified,
         0 as found_change,
         0 as rectified_change,
-        case when not state_at_week_end.is_excluded then 1 else 0 end as n_due,
-        case
-            when not state_at_week_end.is_excluded and coalesce(state_at_deadline.is_rectified, false) then 1
-            else 0
-        end as n_rectified_on_time
-    from problem_cutoffs
-    inner join stretches as state_at_week_end
-        on state_at_week_end.problem_id = problem_cutoffs.problem_id
-        and state_at_week_end.valid_from < problem_cutoffs.due_week_end_utc
-        and coalesce(state_at_week_end.valid_until, problem_cutoffs.due_week_end_utc)
-            >= problem_cutoffs.due_week_end_utc
-    left join stretches as state_at_deadline
-        on state_at_deadline.problem_id = problem_cutoffs.problem_id
-        and state_at_deadline.valid_from <= problem_cutoffs.due_at
-        and (state_at_deadline.valid_until is null or state_at_deadline.valid_until > problem_cutoffs.due_at)
-    where problem_cutoffs.due_at is not null
-),
-
--- Stretches follow one another without gaps, so the cumulative counts at a week's end are running sums of
--- each stretch's state minus the state before it, at the week it starts; a stretch that changes neither
--- state adds no row.
-stretch_states as (
-    select
-        problem_id,
-        valid_from,
-        case when not is_excluded then 1 else 0 end as is_counted,
-        case when is_rectified and not is_excluded then 1 else 0 end as is_counted_rectified
-    from stretches
-),
-
-state_changes as (
-    select
-        problem_id,
-        valid_from,
-        is_counted - coalesce(lag(is_counted) over by_time, 0) as found_change,
-        is_counted_rectified - coalesce(lag(is_counted_rectified) over by_time, 0) as rectified_change
+        is_counted as n_due,
+        is_counted * is_rectified_by_deadline as n_rectified_on_time
     from stretch_states
-    window by_time as (partition by problem_id order by valid_from)
+    where holds_at_due_week_end
 ),
 
+-- A stretch that changes neither state adds no row.
 stretch_changes as (
     select
         problem_id,
         cast(date_trunc('week', valid_from + interval '8 hours') as date) as week_start,
         'state_change' as kind,
+        district_code,
+        town_code,
+        department_code,
+        category_code,
+        found_week_start,
         0 as n_found,
         0 as n_rectified,
         found_change,
         rectified_change,
         0 as n_due,
         0 as n_rectified_on_time
-    from state_changes
+    from stretch_states
     where found_change <> 0 or rectified_change <> 0
 ),
 
-counts as (
+final as (
     select * from found_in_week
     union all
     select * from due_in_week
     union all
     select * from stretch_changes
-),
-
-final as (
-    select
-        counts.problem_id,
-        counts.week_start,
-        counts.kind,
-        problem_cutoffs.district_code,
-        problem_cutoffs.town_code,
-        problem_cutoffs.department_code,
-        problem_cutoffs.category_code,
-        problem_cutoffs.found_week_start,
-        counts.n_found,
-        counts.n_rectified,
-        counts.found_change,
-        counts.rectified_change,
-        counts.n_due,
-        counts.n_rectified_on_time
-    from counts
-    inner join problem_cutoffs on counts.problem_id = problem_cutoffs.problem_id
 )
 
 select * from final

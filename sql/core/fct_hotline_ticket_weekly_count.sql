@@ -18,7 +18,7 @@ ticket_events as (
     select * from core.fct_hotline_ticket_status_event
 ),
 
--- Week ends computed, not joined from dim_week, so each status lookup is a join on ticket_id.
+-- Week ends computed, not joined from dim_week, so the status lookups are joins on ticket_id alone.
 ticket_cutoffs as (
     select
         ticket_id,
@@ -33,43 +33,55 @@ ticket_cutoffs as (
     where channel <> 'patrol'
 ),
 
-received_in_week as (
+-- Each event with the ticket's cutoffs and whether its status holds at them: the end of the week the ticket
+-- came in, the end of the week it falls due in, and its deadline. An event's status holds from event_at to
+-- valid_until, and one event's valid_until is the next one's event_at, so at most one holds at each cutoff.
+-- One join for the three (the deadline's status is carried to the ticket's other events by a window).
+event_states as (
     select
         ticket_cutoffs.ticket_id,
-        ticket_cutoffs.received_week_start as week_start,
-        'received' as kind,
-        case when status_at_week_end.status_after not in ('cancelled', 'duplicate') then 1 else 0 end as is_counted,
-        case when status_at_week_end.status_after = 'closed' then 1 else 0 end as is_done
+        ticket_cutoffs.received_week_start,
+        ticket_cutoffs.due_week_start,
+        case when ticket_events.status_after not in ('cancelled', 'duplicate') then 1 else 0 end as is_counted,
+        case when ticket_events.status_after = 'closed' then 1 else 0 end as is_closed,
+        ticket_events.event_at < ticket_cutoffs.received_week_end_utc
+            and coalesce(ticket_events.valid_until, ticket_cutoffs.received_week_end_utc)
+                >= ticket_cutoffs.received_week_end_utc as holds_at_received_week_end,
+        ticket_events.event_at < ticket_cutoffs.due_week_end_utc
+            and coalesce(ticket_events.valid_until, ticket_cutoffs.due_week_end_utc)
+                >= ticket_cutoffs.due_week_end_utc as holds_at_due_week_end,
+        max(
+            case
+                when ticket_events.event_at <= ticket_cutoffs.deadline_at
+                    and (ticket_events.valid_until is null or ticket_events.valid_until > ticket_cutoffs.deadline_at)
+                    and ticket_events.status_after = 'closed'
+                then 1 else 0
+            end
+        ) over (partition by ticket_cutoffs.ticket_id) as is_closed_by_deadline
     from ticket_cutoffs
-    inner join ticket_events as status_at_week_end
-        on status_at_week_end.ticket_id = ticket_cutoffs.ticket_id
-        and status_at_week_end.event_at < ticket_cutoffs.received_week_end_utc
-        and coalesce(status_at_week_end.valid_until, ticket_cutoffs.received_week_end_utc)
-            >= ticket_cutoffs.received_week_end_utc
+    inner join ticket_events on ticket_events.ticket_id = ticket_cutoffs.ticket_id
+),
+
+received_in_week as (
+    select
+        ticket_id,
+        received_week_start as week_start,
+        'received' as kind,
+        is_counted,
+        is_closed as is_done
+    from event_states
+    where holds_at_received_week_end
 ),
 
 due_in_week as (
     select
-        ticket_cutoffs.ticket_id,
-        ticket_cutoffs.due_week_start as week_start,
+        ticket_id,
+        due_week_start as week_start,
         'due' as kind,
-        case when status_at_week_end.status_after not in ('cancelled', 'duplicate') then 1 else 0 end as is_counted,
-        case
-            when status_at_week_end.status_after not in ('cancelled', 'duplicate')
-                and status_at_deadline.status_after = 'closed' then 1
-            else 0
-        end as is_done
-    from ticket_cutoffs
-    inner join ticket_events as status_at_week_end
-        on status_at_week_end.ticket_id = ticket_cutoffs.ticket_id
-        and status_at_week_end.event_at < ticket_cutoffs.due_week_end_utc
-        and coalesce(status_at_week_end.valid_until, ticket_cutoffs.due_week_end_utc)
-            >= ticket_cutoffs.due_week_end_utc
-    left join ticket_events as status_at_deadline
-        on status_at_deadline.ticket_id = ticket_cutoffs.ticket_id
-        and status_at_deadline.event_at <= ticket_cutoffs.deadline_at
-        and (status_at_deadline.valid_until is null or status_at_deadline.valid_until > ticket_cutoffs.deadline_at)
-    where ticket_cutoffs.deadline_at is not null
+        is_counted,
+        is_counted * is_closed_by_deadline as is_done
+    from event_states
+    where holds_at_due_week_end
 ),
 
 ratings as (

@@ -41,67 +41,43 @@ sequenced_versions as (
         )
 ),
 
-received_events as (
+-- A version adds up to three events: received (the ticket's first version), a change of status, a new
+-- rating. Each version is paired with the three kinds in one pass, not three selects put together, so the
+-- events come out in the versions' order by ticket and only need sorting within each ticket.
+version_events as (
     select
-        ticket_id,
-        received_at as event_at,
-        0 as kind_order,
-        received_at as version_at,
-        'received' as event_type,
-        'received' as status_after,
-        cast(null as text) as satisfaction,
-        received_at as ticket_received_at,
-        channel,
-        category_code
+        sequenced_versions.*,
+        event_kinds.kind_order
     from sequenced_versions
-    where previous_version_at is null
-),
-
-status_events as (
-    select
-        ticket_id,
-        case
-            when status = 'closed' then greatest(least(closed_at, version_at), previous_version_at)
-            else version_at
-        end as event_at,
-        1 as kind_order,
-        version_at,
-        case
-            when previous_status = 'closed' and status in ('received', 'dispatched', 'in_progress') then 'reopened'
-            else status
-        end as event_type,
-        status as status_after,
-        cast(null as text) as satisfaction,
-        received_at as ticket_received_at,
-        channel,
-        category_code
-    from sequenced_versions
-    where status <> coalesce(previous_status, 'received')
-),
-
-rating_events as (
-    select
-        ticket_id,
-        version_at as event_at,
-        2 as kind_order,
-        version_at,
-        'rated' as event_type,
-        status as status_after,
-        satisfaction,
-        received_at as ticket_received_at,
-        channel,
-        category_code
-    from sequenced_versions
-    where satisfaction is not null
-      and (previous_satisfaction is null or satisfaction <> previous_satisfaction)
+    cross join (values (0), (1), (2)) as event_kinds (kind_order)
 ),
 
 all_events as (
-    select * from received_events
-    union all
-    select * from status_events
-    union all
-    select * from rating_events
+    select
+        ticket_id,
+        case
+            when kind_order = 0 then received_at
+            when kind_order = 1 and status = 'closed' then greatest(least(closed_at, version_at), previous_version_at)
+            else version_at
+        end as event_at,
+        kind_order,
+        case when kind_order = 0 then received_at else version_at end as version_at,
+        case
+            when kind_order = 0 then 'received'
+            when kind_order = 2 then 'rated'
+            when previous_status = 'closed' and status in ('received', 'dispatched', 'in_progress') then 'reopened'
+            else status
+        end as event_type,
+        case when kind_order = 0 then 'received' else status end as status_after,
+        case when kind_order = 2 then satisfaction end as satisfaction,
+        received_at as ticket_received_at,
+        channel,
+        category_code
+    from version_events
+    where (kind_order = 0 and previous_version_at is null)
+       or (kind_order = 1 and status <> coalesce(previous_status, 'received'))
+       or (kind_order = 2 and satisfaction is not null
+           and (previous_satisfaction is null or satisfaction <> previous_satisfaction))
 ),
 
 clamped_events as (

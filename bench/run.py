@@ -224,6 +224,19 @@ class Spill:
             yield chunk
 
 
+def _profiled(call: Callable[[], dict], path: str | None) -> dict:
+    """`call()`, under cProfile (the calling thread) dumped to `path` when one is given."""
+    if path is None:
+        return call()
+    import cProfile
+
+    profiler = cProfile.Profile()
+    try:
+        return profiler.runcall(call)
+    finally:
+        profiler.dump_stats(path)
+
+
 class SpilledDropFolder:
     """Stands in for DropFolder in pipeline.ingest_files: yields the DropFiles read in the extract stage."""
 
@@ -742,7 +755,8 @@ def run_engine(state: dict) -> dict:
                 ("build", jobs.build_warehouse),
             ):
                 started = time.perf_counter()
-                outcome = call()
+                outcome = _profiled(call, state["profile"].replace(".prof", f"_incremental_{name}.prof")
+                                    if state.get("profile") else None)
                 incremental[name] = {"seconds": round(time.perf_counter() - started, 3),
                                      **{k: v for k, v in outcome.items() if k.startswith("n_")}}
             figures["records"] = sum(v.get("n_extracted", 0) for v in incremental.values())
@@ -1070,7 +1084,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--to-sql-sample", type=int, default=TO_SQL_SAMPLE)
     parser.add_argument("--pg-url", default=os.environ.get("CAMPAIGN_TEST_PG_URL", DEFAULT_PG_URL),
                         help="admin URL of the PostgreSQL server (a throwaway database is created and dropped)")
-    parser.add_argument("--profile", help="folder: cProfile the prepare + load stage into <folder>/*.prof")
+    parser.add_argument("--profile", help="folder: cProfile the prepare + load stages and each part of the"
+                        " incremental run into <folder>/*.prof")
     parser.add_argument("--work-dir", help="where the temporary files go (default: the system's temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary files and the PostgreSQL database")
     parser.add_argument("--child", help=argparse.SUPPRESS)

@@ -17,13 +17,32 @@ versions as (
     select * from staging.hotline_ticket_versions
 ),
 
-ranked_versions as (
+-- Read a second time for the latest version's whole row: the per-ticket figures come from the key columns
+-- alone, and the one row each ticket needs is then fetched by its key ((ticket_id, version_at) is unique),
+-- instead of carrying every column of every version through a window.
+version_rows as (
+    select * from staging.hotline_ticket_versions
+),
+
+ticket_versions as (
     select
-        versions.*,
-        row_number() over (partition by ticket_id order by version_at desc) as recency,
-        min(version_at) over (partition by ticket_id) as first_version_at,
-        count(*) over (partition by ticket_id) as n_versions
+        ticket_id,
+        max(version_at) as last_version_at,
+        min(version_at) as first_version_at,
+        count(*) as n_versions
     from versions
+    group by ticket_id
+),
+
+latest_versions as (
+    select
+        version_rows.*,
+        ticket_versions.first_version_at,
+        ticket_versions.n_versions
+    from ticket_versions
+    inner join version_rows
+        on version_rows.ticket_id = ticket_versions.ticket_id
+        and version_rows.version_at = ticket_versions.last_version_at
 ),
 
 final as (
@@ -48,8 +67,7 @@ final as (
         first_version_at,
         version_at as last_version_at,
         cast(n_versions as integer) as n_versions
-    from ranked_versions
-    where recency = 1
+    from latest_versions
 )
 
 select * from final

@@ -143,6 +143,22 @@ def test_ticket_back_to_work_after_closure_is_a_reopening(engine: sa.Engine) -> 
 
 
 @pytest.mark.parametrize("warehouse_url", ENGINES, indirect=True)
+def test_a_ticket_is_its_latest_version_whatever_the_load_order(engine: sa.Engine) -> None:
+    # Loaded newest first: the row order must not matter, only version_at.
+    build(engine, tickets=[
+        ticket("2026-03-09 10:00", "closed", "2026-03-09 09:00", channel="patrol", category_code="other"),
+        ticket("2026-03-02 09:00", "received"),
+        ticket("2026-03-04 10:00", "in_progress"),
+    ])
+    row = read(engine, "select * from core.fct_hotline_ticket").iloc[0]
+    assert (row["status"], row["channel"], row["category_code"]) == ("closed", "patrol", "other")
+    assert (row["is_closed"], row["is_campaign_problem"], row["n_versions"]) == (True, False, 3)
+    assert _local_text(row["first_version_at"]) == "2026-03-02 09:00"
+    assert _local_text(row["last_version_at"]) == "2026-03-09 10:00"
+    assert _local_text(row["closed_at"]) == "2026-03-09 09:00"
+
+
+@pytest.mark.parametrize("warehouse_url", ENGINES, indirect=True)
 def test_a_closure_reported_with_an_earlier_closed_time_keeps_the_reported_order(engine: sa.Engine) -> None:
     # closed_at 03-03 is before the in_progress version of 03-05: the closure cannot precede it.
     build(engine, tickets=[

@@ -102,6 +102,19 @@ def duckdb_memory_limit() -> str:
     return os.environ.get("CAMPAIGN_DUCKDB_MEMORY_LIMIT", "512MB")
 
 
+def postgres_build_sessions() -> int:
+    """Connections a full PostgreSQL build writes its core tables in side by side (each table is one session's
+    statement; PostgreSQL runs each on a core of its own). 1 builds them one after the other."""
+    value = os.environ.get("CAMPAIGN_POSTGRES_BUILD_SESSIONS", "2")
+    try:
+        sessions = int(value)
+    except ValueError:
+        sessions = 0
+    if sessions < 1:
+        raise ConfigError(f"CAMPAIGN_POSTGRES_BUILD_SESSIONS must be a whole number >= 1, not {value!r}")
+    return sessions
+
+
 def reference_dir() -> Path:
     """The reference set (areas, categories, departments, ...): another city is another folder."""
     return Path(os.environ.get("CAMPAIGN_REFERENCE_DIR", REPO_ROOT / "etl" / "reference" / "jiangmen"))

@@ -26,9 +26,14 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from etl import config
 from etl.warehouse import SQL_DIR, split_statements
 
 MODEL_LAYERS = {"core": "table", "mart": "view"}
+# Where a full PostgreSQL build writes its new core tables before putting them in place (_build_side_by_side).
+NEXT_SCHEMA = "core_next"
+# The PostgreSQL advisory lock a full build holds (any fixed number no other lock of the database uses).
+_BUILD_LOCK_ID = 731_020_245
 _REFERENCE = re.compile(r"\b(core|mart)\.([a-z_][a-z0-9_]*)\b")
 _COLUMN_DOC = re.compile(r"^--\s*@column\s+([a-z_][a-z0-9_]*)\s*:\s*(.+)$", re.MULTILINE)
 _GRAIN_DOC = re.compile(r"^--\s*@grain\s+(.+)$", re.MULTILINE)
@@ -169,18 +174,16 @@ def build(
     `before_commit(conn, rewritten)` sees the new tables inside the transaction: if it raises, the build is
     rolled back and readers keep the previous one (quality checks gate publishing). `rewritten` maps each
     keyed table an incremental build refreshed to a filter of the rows it wrote (the others are as before).
+
+    On PostgreSQL a full build writes its tables side by side in several sessions first (`_build_side_by_side`),
+    then puts them in place in one transaction, which readers see whole or not at all, as here.
     """
     models = discover() if models is None else models
+    if engine.dialect.name == "postgresql" and not (incremental and _is_current_in(engine, models)):
+        return _build_side_by_side(engine, models, before_commit, config.postgres_build_sessions())
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # Compiling the plans costs up to 0.6 s a statement here, more than it saves in any of them.
-            conn.exec_driver_sql("set local jit = off")
-            # The default 4MB sorts the aggregates' and window functions' inputs on disk: agg_rectification_weekly
-            # took 2.2 s on 430k rows at 4MB, 0.55 s at 64MB (a hash aggregate). Only this transaction's statements.
-            conn.exec_driver_sql(f"set local work_mem = '{POSTGRES_BUILD_WORK_MEM}'")
-        # The changes this build covers; a load committing meanwhile stays queued for the next one.
-        temporaries = [_temporary(conn, "changed_now",
-                                  "select distinct record_kind, record_id from audit.changed_records")]
+        _postgres_build_settings(conn)
+        temporaries = [_changes_covered(conn)]
         refresh = incremental and _is_current(conn, models)
         keys = _record_keys(models)
         copies: dict[str, str] = {}  # an upstream table -> the temporary copy of its changed records' rows
@@ -206,15 +209,139 @@ def build(
                 _materialize(conn, model)
         if before_commit is not None:
             before_commit(conn, rewritten)
-        conn.exec_driver_sql(
-            "delete from audit.changed_records where exists (select 1 from changed_now"
-            " where changed_now.record_kind = changed_records.record_kind"
-            " and changed_now.record_id = changed_records.record_id)"
-        )
+        _dequeue_covered(conn)
         for table in [*temporaries, *copies.values()]:
             conn.exec_driver_sql(f"drop table {table}")
         _record_builds(conn, models)
     return [m.name for m in models]
+
+
+def _build_side_by_side(
+    engine: Engine,
+    models: list[Model],
+    before_commit: Callable[[Connection, dict[str, str]], None] | None,
+    sessions: int,
+) -> list[str]:
+    """A full PostgreSQL build: each core table written anew into NEXT_SCHEMA as soon as the tables it reads
+    are, up to `sessions` at once, each in a connection of its own; then, in one transaction, the old tables
+    replaced by these, the views re-created, `before_commit` run and the build recorded.
+
+    PostgreSQL runs each of these statements on one core (window functions are not run in parallel), so two
+    sessions keep two cores busy: a 300k-ticket full build took 40 s in one session. Readers are locked out
+    only while the tables are swapped, not while they are computed.
+    """
+    tables = [m for m in models if m.materialization == "table"]
+    with engine.connect() as guard:
+        # One full build at a time: another would drop this one's NEXT_SCHEMA under it.
+        guard.exec_driver_sql(f"select pg_advisory_lock({_BUILD_LOCK_ID})")
+        guard.commit()
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"drop schema if exists {NEXT_SCHEMA} cascade")
+                conn.exec_driver_sql(f"create schema {NEXT_SCHEMA}")
+            try:
+                with engine.begin() as conn:
+                    _postgres_build_settings(conn)
+                    covered = _changes_covered(conn)
+                    _write_side_by_side(engine, tables, sessions)
+                    for model in tables:  # dropping a table drops the views on it, re-created below
+                        schema = model.name.split(".")[0]
+                        conn.exec_driver_sql(f"drop table if exists {model.name} cascade")
+                        conn.exec_driver_sql(f"alter table {_next_name(model.name)} set schema {schema}")
+                    for model in (m for m in models if m.materialization == "view"):
+                        _materialize(conn, model)
+                    if before_commit is not None:
+                        before_commit(conn, {})
+                    _dequeue_covered(conn)
+                    conn.exec_driver_sql(f"drop table {covered}")
+                    _record_builds(conn, models)
+            finally:
+                with engine.begin() as conn:
+                    conn.exec_driver_sql(f"drop schema if exists {NEXT_SCHEMA} cascade")
+        finally:
+            guard.exec_driver_sql(f"select pg_advisory_unlock({_BUILD_LOCK_ID})")
+            guard.commit()
+    return [m.name for m in models]
+
+
+def _write_side_by_side(engine: Engine, tables: list[Model], sessions: int) -> None:
+    """Write every table model into NEXT_SCHEMA, up to `sessions` at once, each after the tables it reads;
+    of those ready, the one most others wait for (directly or not) first. The first error is raised once the
+    running ones have ended."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    by_name = {m.name: m for m in tables}
+    reads = {m.name: {d for d in m.depends_on if d in by_name} for m in tables}
+    waiting_on = {name: _downstream(name, reads) for name in by_name}
+    done: set[str] = set()
+    running: dict = {}
+    with ThreadPoolExecutor(max_workers=sessions, thread_name_prefix="build") as pool:
+        while reads or running:
+            ready = sorted((n for n, needs in reads.items() if needs <= done), key=lambda n: -len(waiting_on[n]))
+            for name in ready[: sessions - len(running)]:
+                del reads[name]
+                running[pool.submit(_write_next, engine, by_name[name], set(by_name))] = name
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                done.add(running.pop(future))
+                future.result()
+
+
+def _downstream(name: str, reads: dict[str, set[str]]) -> set[str]:
+    """The tables that read `name`, directly or through others."""
+    found: set[str] = set()
+    frontier = {name}
+    while frontier:
+        frontier = {n for n, needs in reads.items() if needs & frontier} - found
+        found |= frontier
+    return found
+
+
+def _write_next(engine: Engine, model: Model, built: set[str]) -> None:
+    """One table model written into NEXT_SCHEMA, reading the new tables of this build (`built`), committed."""
+    select = _REFERENCE.sub(lambda m: _next_name(m.group(0)) if m.group(0) in built else m.group(0), model.select)
+    with engine.begin() as conn:
+        _postgres_build_settings(conn)
+        _create_table(conn, model, _next_name(model.name), select)
+
+
+def _next_name(name: str) -> str:
+    """Where a full PostgreSQL build writes table `name` (schema.table) before putting it in place."""
+    return f"{NEXT_SCHEMA}.{name.split('.')[1]}"
+
+
+def _postgres_build_settings(conn: Connection) -> None:
+    """The build's settings for this transaction's statements, on PostgreSQL."""
+    if conn.dialect.name != "postgresql":
+        return
+    # Compiling the plans costs up to 0.6 s a statement here, more than it saves in any of them.
+    conn.exec_driver_sql("set local jit = off")
+    # The default 4MB sorts the aggregates' and window functions' inputs on disk: agg_rectification_weekly
+    # took 2.2 s on 430k rows at 4MB, 0.55 s at 64MB (a hash aggregate).
+    conn.exec_driver_sql(f"set local work_mem = '{POSTGRES_BUILD_WORK_MEM}'")
+
+
+def _changes_covered(conn: Connection) -> str:
+    """The changes this build covers, as the temporary table changed_now; a load committing meanwhile stays
+    queued for the next build."""
+    return _temporary(conn, "changed_now", "select distinct record_kind, record_id from audit.changed_records")
+
+
+def _dequeue_covered(conn: Connection) -> None:
+    """Take the changes this build covered (changed_now) off the queue."""
+    conn.exec_driver_sql(
+        "delete from audit.changed_records where exists (select 1 from changed_now"
+        " where changed_now.record_kind = changed_records.record_kind"
+        " and changed_now.record_id = changed_records.record_id)"
+    )
+
+
+def _is_current_in(engine: Engine, models: list[Model]) -> bool:
+    """`_is_current` in a connection of its own (False before the first build)."""
+    with engine.connect() as conn:
+        exists = conn.exec_driver_sql("select count(*) from information_schema.tables"
+                                      " where table_schema = 'audit' and table_name = 'model_builds'").scalar()
+        return bool(exists) and _is_current(conn, models)
 
 
 def _is_current(conn: Connection, models: list[Model]) -> bool:
@@ -347,25 +474,33 @@ def _record_builds(conn: Connection, models: list[Model]) -> None:
 def _materialize(conn: Connection, model: Model) -> None:
     if model.materialization == "table":
         conn.exec_driver_sql(f"drop table if exists {model.name} cascade")
-        conn.exec_driver_sql(f"create table {model.name} as {model.select}")
-        if conn.dialect.name == "postgresql":
-            if model.key:  # an incremental build deletes and reads by it
-                conn.exec_driver_sql(f"create index on {model.name} ({model.key})")
-            # Fresh tables have no statistics; the models built on them plan far better with some (45 s -> 30 s).
-            conn.exec_driver_sql(f"analyze {model.name}")
+        _create_table(conn, model, model.name, model.select)
     else:
         conn.exec_driver_sql(f"drop view if exists {model.name} cascade")
         conn.exec_driver_sql(f"create view {model.name} as {model.select}")
-    _describe(conn, model)
+        _describe(conn, model)
 
 
-def _describe(conn: Connection, model: Model) -> None:
-    """The model's @grain and @column lines as the database's comments, which BI tools show."""
+def _create_table(conn: Connection, model: Model, table: str, select: str) -> None:
+    """Table `table` of `select`'s rows, with what the model's table needs besides (indexes, statistics, comments)."""
+    conn.exec_driver_sql(f"create table {table} as {select}")
+    if conn.dialect.name == "postgresql":
+        if model.key:  # an incremental build deletes and reads by it
+            conn.exec_driver_sql(f"create index on {table} ({model.key})")
+        # Fresh tables have no statistics; the models built on them plan far better with some (45 s -> 30 s).
+        conn.exec_driver_sql(f"analyze {table}")
+    _describe(conn, model, table)
+
+
+def _describe(conn: Connection, model: Model, name: str | None = None) -> None:
+    """The model's @grain and @column lines as the database's comments, which BI tools show; `name`: where
+    its table or view is, if not at the model's name."""
     kind = "table" if model.materialization == "table" else "view"
+    name = name or model.name
     if model.grain:
-        conn.exec_driver_sql(f"comment on {kind} {model.name} is {_literal(model.grain)}")
+        conn.exec_driver_sql(f"comment on {kind} {name} is {_literal(model.grain)}")
     for column, doc in model.columns.items():
-        conn.exec_driver_sql(f"comment on column {model.name}.{column} is {_literal(doc)}")
+        conn.exec_driver_sql(f"comment on column {name}.{column} is {_literal(doc)}")
 
 
 def _literal(text: str) -> str:

@@ -172,3 +172,12 @@ def test_a_postgres_build_sorts_in_memory_and_leaves_the_session_as_it_was(engin
     with engine.connect() as conn:
         after = dict(conn.exec_driver_sql(query).all())
     assert after == before and before["work_mem"] != seen["work_mem"]
+
+
+def test_a_full_postgres_build_splits_by_key_only_models_whose_keyed_inputs_share_their_key() -> None:
+    tables = [m for m in models.discover() if m.materialization == "table"]
+    keys = models._record_keys(tables)
+    split = {m.name for m in tables if models._split_by_key(m, keys)}
+    assert {"core.fct_hotline_ticket_status_event", "core.fct_problem_weekly_count"} <= split
+    # Problems come from tickets and findings: a bucket of problem ids is no bucket of ticket or finding ids.
+    assert not split & {"core.fct_problem", "core.fct_problem_status_event", "core.dim_week"}

@@ -35,27 +35,28 @@ def test_readers_keep_the_previous_tables_while_the_new_ones_are_written(engine,
     _load_golden(engine)
     with engine.connect() as conn:
         published = conn.exec_driver_sql("select count(*) from core.fct_problem").scalar()
-    write_next = models._write_next
-    seen = []
+    insert_next = models._insert_next
+    seen = {}
 
-    def reading_meanwhile(engine_, model, built) -> None:
-        write_next(engine_, model, built)
+    def reading_meanwhile(engine_, name, select) -> None:
+        insert_next(engine_, name, select)
         with engine.connect() as reader:  # waits at most a second for a lock, else fails the build
             reader.exec_driver_sql("set lock_timeout = '1s'")
-            seen.append(reader.exec_driver_sql("select count(*) from core.fct_problem").scalar())
+            seen[name] = reader.exec_driver_sql("select count(*) from core.fct_problem").scalar()
 
-    monkeypatch.setattr(models, "_write_next", reading_meanwhile)
+    monkeypatch.setattr(models, "_insert_next", reading_meanwhile)
     models.build(engine)
-    tables = [m for m in models.discover() if m.materialization == "table"]
-    assert seen == [published] * len(tables)
+    tables = [m.name for m in models.discover() if m.materialization == "table"]
+    assert seen == dict.fromkeys(tables, published)
 
 
 def test_a_failed_full_build_leaves_the_last_one_published(engine) -> None:
     _load_golden(engine)
     before = warehouse.fingerprints(engine)
-    broken = [dataclasses.replace(m, select="select 1 / 0 as problem_id") if m.name == "core.fct_problem_weekly_count"
-              else m for m in models.discover()]
-    with pytest.raises(sa.exc.DataError, match="division by zero"):
+    # Fails on its first row, late in the build, after other tables were written.
+    broken = [dataclasses.replace(m, select=f"select * from ({m.select}) as q where cast(problem_id as integer) > 0")
+              if m.name == "core.fct_problem_weekly_count" else m for m in models.discover()]
+    with pytest.raises(sa.exc.DataError, match="invalid input syntax for type integer"):
         models.build(engine, broken)
     assert warehouse.fingerprints(engine) == before
     assert not _next_schema_exists(engine)

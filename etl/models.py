@@ -228,8 +228,9 @@ def _build_side_by_side(
     replaced by these, the views re-created, `before_commit` run and the build recorded.
 
     PostgreSQL runs each of these statements on one core (window functions are not run in parallel), so two
-    sessions keep two cores busy: a 300k-ticket full build took 40 s in one session. Readers are locked out
-    only while the tables are swapped, not while they are computed.
+    sessions keep two cores busy: on a kept 1M-ticket warehouse the tables took 131 s in one session, 85 s in
+    two (keyed models split by key, indexes last). Readers are locked out only while the tables are swapped,
+    not while they are computed.
     """
     tables = [m for m in models if m.materialization == "table"]
     with engine.connect() as guard:
@@ -544,17 +545,12 @@ def _record_builds(conn: Connection, models: list[Model]) -> None:
 def _materialize(conn: Connection, model: Model) -> None:
     if model.materialization == "table":
         conn.exec_driver_sql(f"drop table if exists {model.name} cascade")
-        _create_table(conn, model, model.name, model.select)
+        conn.exec_driver_sql(f"create table {model.name} as {model.select}")
+        _complete_table(conn, model, model.name)
     else:
         conn.exec_driver_sql(f"drop view if exists {model.name} cascade")
         conn.exec_driver_sql(f"create view {model.name} as {model.select}")
         _describe(conn, model)
-
-
-def _create_table(conn: Connection, model: Model, table: str, select: str) -> None:
-    """Table `table` of `select`'s rows, with what the model's table needs besides (indexes, statistics, comments)."""
-    conn.exec_driver_sql(f"create table {table} as {select}")
-    _complete_table(conn, model, table)
 
 
 def _complete_table(conn: Connection, model: Model, table: str, *, index: bool = True) -> None:

@@ -155,25 +155,6 @@ def _fewer_collections() -> Iterator[None]:
         gc.set_threshold(*default)
 
 
-@contextmanager
-def _duckdb_on_one_thread(engine: Engine) -> Iterator[None]:
-    """DuckDB writes a pull's segments on one thread instead of one per core, leaving a core to the Python
-    that prepares the next segment beside it (`SegmentWriter`): on 2 cores, 248k hotline versions loaded in
-    6.5 s instead of 6.9 (drop files, a few thousand rows each, loaded no faster). The setting is the
-    database's, restored afterwards; a no-op on PostgreSQL."""
-    if not is_duckdb(engine):
-        yield
-        return
-    with engine.connect() as conn:
-        threads = conn.exec_driver_sql("select current_setting('threads')").scalar()
-        conn.exec_driver_sql("set threads = 1")
-    try:
-        yield
-    finally:
-        with engine.connect() as conn:
-            conn.exec_driver_sql(f"set threads = {int(threads)}")
-
-
 @_fewer_collections()
 def ingest_api(
     engine: Engine,
@@ -218,7 +199,7 @@ def ingest_api(
 
     try:
         try:
-            with _duckdb_on_one_thread(engine), SegmentWriter() as writer:
+            with SegmentWriter() as writer:
                 for records in _chunked(pages):
                     writer.submit(write, _prepare_segment(stream, records, pull_id, as_of=window_end, refs=refs))
         finally:

@@ -89,31 +89,6 @@ def test_a_pull_runs_the_cycle_collector_less_often_and_restores_its_threshold()
     assert gc.get_threshold() == default
 
 
-def test_a_duckdb_pull_writes_on_one_thread_and_restores_the_setting(tmp_path) -> None:
-    from datetime import UTC, datetime
-
-    from etl import pipeline, warehouse
-
-    engine = warehouse.create_engine(f"duckdb:///{tmp_path / 'warehouse.duckdb'}")
-    warehouse.ensure_tables(engine)
-    threads = "select current_setting('threads')"
-    seen = []
-
-    def pages():
-        with engine.connect() as conn:  # read while the pull runs
-            seen.append(conn.exec_driver_sql(threads).scalar())
-        yield from ()
-
-    with engine.connect() as conn:
-        conn.exec_driver_sql("set threads = 2")
-    pipeline.ingest_api(engine, "events", pages(), pull_id="test:threads",
-                        window_start=datetime(2026, 9, 7, tzinfo=UTC), window_end=datetime(2026, 9, 8, tzinfo=UTC))
-    with engine.connect() as conn:
-        after = conn.exec_driver_sql(threads).scalar()
-    engine.dispose()
-    assert (seen, after) == ([1], 2)
-
-
 @pytest.mark.parametrize("extra", [{}, {"score": 7}, {"nested": {"a": "b"}}])
 def test_records_become_a_frame_of_their_fields_whatever_their_values(extra) -> None:
     """Text-only records take Arrow's one-pass conversion, others the field-by-field one: the same frame."""

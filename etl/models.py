@@ -360,7 +360,7 @@ def _finish_next(engine: Engine, model: Model) -> None:
     """A table model's table in NEXT_SCHEMA, written, given its statistics and comments, committed."""
     with engine.begin() as conn:
         _postgres_build_settings(conn)
-        _complete_table(conn, model, _next_name(model.name), index=False)
+        _complete_table(conn, model, _next_name(model.name))
 
 
 def _index_next(engine: Engine, model: Model) -> None:
@@ -408,11 +408,9 @@ def _dequeue_covered(conn: Connection) -> None:
 
 
 def _is_current_in(engine: Engine, models: list[Model]) -> bool:
-    """`_is_current` in a connection of its own (False before the first build)."""
+    """`_is_current` in a connection of its own."""
     with engine.connect() as conn:
-        exists = conn.exec_driver_sql("select count(*) from information_schema.tables"
-                                      " where table_schema = 'audit' and table_name = 'model_builds'").scalar()
-        return bool(exists) and _is_current(conn, models)
+        return _is_current(conn, models)
 
 
 def _is_current(conn: Connection, models: list[Model]) -> bool:
@@ -546,6 +544,7 @@ def _materialize(conn: Connection, model: Model) -> None:
     if model.materialization == "table":
         conn.exec_driver_sql(f"drop table if exists {model.name} cascade")
         conn.exec_driver_sql(f"create table {model.name} as {model.select}")
+        _index_key(conn, model, model.name)
         _complete_table(conn, model, model.name)
     else:
         conn.exec_driver_sql(f"drop view if exists {model.name} cascade")
@@ -553,20 +552,17 @@ def _materialize(conn: Connection, model: Model) -> None:
         _describe(conn, model)
 
 
-def _complete_table(conn: Connection, model: Model, table: str, *, index: bool = True) -> None:
-    """What a model's table needs once written: its key's index (unless not `index`) and statistics
-    (PostgreSQL), its comments."""
+def _complete_table(conn: Connection, model: Model, table: str) -> None:
+    """What a model's table needs once written: statistics (PostgreSQL) and its comments."""
     if conn.dialect.name == "postgresql":
-        if index:
-            _index_key(conn, model, table)
         # Fresh tables have no statistics; the models built on them plan far better with some (45 s -> 30 s).
         conn.exec_driver_sql(f"analyze {table}")
     _describe(conn, model, table)
 
 
 def _index_key(conn: Connection, model: Model, table: str) -> None:
-    """PostgreSQL: the index on a keyed model's key, by which an incremental build deletes and reads."""
-    if model.key:
+    """On PostgreSQL, the index on a keyed model's key, by which an incremental build deletes and reads."""
+    if conn.dialect.name == "postgresql" and model.key:
         conn.exec_driver_sql(f"create index on {table} ({model.key})")
 
 

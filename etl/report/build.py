@@ -17,6 +17,7 @@ from etl.report.content import build_content, overdue_list, with_restatements
 from etl.report.data import ReportWeek, iter_overdue, load_week
 from etl.report.deliver import archive_folder
 from etl.report.html import render_html, render_summary, summary_text
+from etl.report.pdf import write_pdf
 from etl.report.publish import Restatement, find_restatements, read_published, store_first_publication
 from etl.report.xlsx import write_xlsx
 
@@ -34,6 +35,7 @@ class ReportResult:
     directory: Path
     xlsx_path: Path
     html_path: Path
+    pdf_path: Path | None  # None in an archive from before the report had a PDF
     subject: str
     summary_html: str
     summary_text: str
@@ -49,8 +51,9 @@ class ReportResult:
 
     @property
     def files(self) -> tuple[Path, ...]:
-        """The attachments: XLSX, HTML and, for a long overdue list, its CSV."""
-        return (self.xlsx_path, self.html_path, *([self.overdue_csv_path] if self.overdue_csv_path else []))
+        """The attachments: XLSX, PDF, HTML and, for a long overdue list, its CSV."""
+        paths = (self.xlsx_path, self.pdf_path, self.html_path, self.overdue_csv_path)
+        return tuple(path for path in paths if path is not None)
 
     def to_manifest(self) -> dict:
         return {
@@ -58,6 +61,7 @@ class ReportResult:
             "week": self.week.label,
             "xlsx": self.xlsx_path.name,
             "html": self.html_path.name,
+            "pdf": self.pdf_path.name if self.pdf_path else None,
             "subject": self.subject,
             "summary_html": self.summary_html,
             "summary_text": self.summary_text,
@@ -82,6 +86,7 @@ def load_result(directory: Path) -> ReportResult:
         directory=directory,
         xlsx_path=directory / data["xlsx"],
         html_path=directory / data["html"],
+        pdf_path=directory / data["pdf"] if data.get("pdf") else None,
         subject=data["subject"],
         summary_html=data["summary_html"],
         summary_text=data["summary_text"],
@@ -125,17 +130,20 @@ def build_weekly_report(
     folder = archive_folder(Path(out_dir) if out_dir else config.report_dir(), week.label)
     xlsx_path = folder / f"{FILE_STEM}_{week.label}.xlsx"
     html_path = folder / f"{FILE_STEM}_{week.label}.html"
+    pdf_path = folder / f"{FILE_STEM}_{week.label}.pdf"
     csv_path = folder / f"{OVERDUE_STEM}_{week.label}.csv"
     # written beside, then moved in: a failed build leaves the previous issue in place
-    parts = {path: folder / f".{path.name}.part" for path in (xlsx_path, html_path, csv_path)}
+    parts = {path: folder / f".{path.name}.part" for path in (xlsx_path, html_path, pdf_path, csv_path)}
     write_xlsx(content, charts, parts[xlsx_path])
-    parts[html_path].write_text(render_html(content, charts), encoding="utf-8")
+    page = render_html(content, charts)
+    parts[html_path].write_text(page, encoding="utf-8")
+    write_pdf(page, parts[pdf_path])
     if content.overdue_truncated:  # the XLSX lists the longest overdue only
         _write_overdue_csv(engine, week.week_start, parts[csv_path])
     else:
         del parts[csv_path]
         csv_path = None
-    _supersede(folder, (xlsx_path, html_path, folder / f"{OVERDUE_STEM}_{week.label}.csv"))
+    _supersede(folder, (xlsx_path, html_path, pdf_path, folder / f"{OVERDUE_STEM}_{week.label}.csv"))
     for path, part in parts.items():
         part.replace(path)
 
@@ -144,13 +152,14 @@ def build_weekly_report(
         with engine.begin() as conn:
             n_new = store_first_publication(conn, week.week_start, content.figures, published_at)
 
-    attachments = [xlsx_path.name, html_path.name, *([csv_path.name] if csv_path else [])]
+    attachments = [xlsx_path.name, pdf_path.name, html_path.name, *([csv_path.name] if csv_path else [])]
     subject = content.title + (" (含数据更正)" if restatements else "")
     result = ReportResult(
         week=week,
         directory=folder,
         xlsx_path=xlsx_path,
         html_path=html_path,
+        pdf_path=pdf_path,
         subject=subject,
         summary_html=render_summary(content, attachments),
         summary_text=summary_text(content, attachments),

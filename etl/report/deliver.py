@@ -30,7 +30,7 @@ def archive_folder(out_dir: Path, week_label: str) -> Path:
 
 
 def compose_message(result: ReportResult, sender: str, recipients: Sequence[str]) -> EmailMessage:
-    """The e-mail: subject with the week, the summary as HTML (plain-text alternative), XLSX and HTML attached."""
+    """The e-mail: subject with the week, the summary as HTML (plain-text alternative), the report's files attached."""
     msg = EmailMessage()
     msg["Subject"] = result.subject
     msg["From"] = formataddr((SENDER_NAME, sender))

@@ -437,7 +437,7 @@ def test_dockerfile_base_image_is_the_locked_airflow():
     assert all(base == bases[-1] for base in bases)
 
 
-def test_dockerfile_installs_the_cjk_font_as_root_and_deps_as_airflow():
+def test_dockerfile_installs_the_report_fonts_as_root_and_deps_as_airflow():
     steps = _dockerfile_instructions()
     final = max(i for i, (instruction, _) in enumerate(steps) if instruction == "FROM")
     steps = steps[final:]
@@ -447,7 +447,8 @@ def test_dockerfile_installs_the_cjk_font_as_root_and_deps_as_airflow():
         if instruction == "USER":
             user = args
         elif instruction == "RUN" and "apt-get install" in args:
-            assert "fonts-noto-cjk" in args.split()
+            # charts: Noto CJK; PDF: a TrueType CJK font and WeasyPrint's Pango
+            assert {"fonts-noto-cjk", "fonts-wqy-microhei", "libpango-1.0-0", "libpangoft2-1.0-0"} <= set(args.split())
             assert user == "root"
             seen["font"] = True
         elif instruction == "RUN" and "pip install" in args and "requirements" in args:

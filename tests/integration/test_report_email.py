@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import email
+import json
+import shutil
 import smtplib
 import socket
 from collections.abc import Iterator
@@ -86,7 +88,7 @@ def parsed(raw: bytes) -> EmailMessage:
     return email.message_from_bytes(raw, policy=policy.default)
 
 
-def test_one_message_with_the_week_summary_and_both_files(smtp_server, report: ReportResult) -> None:
+def test_one_message_with_the_week_summary_and_the_report_files(smtp_server, report: ReportResult) -> None:
     inbox, port = smtp_server
     message_id = send_weekly_report(report, smtp_config(port), RECIPIENTS)
 
@@ -106,13 +108,17 @@ def test_one_message_with_the_week_summary_and_both_files(smtp_server, report: R
     assert headline in msg.get_body(preferencelist=("plain",)).get_content()
 
     attachments = {part.get_filename(): part for part in msg.iter_attachments()}
-    assert set(attachments) == {"创文周报_2026-W46.xlsx", "创文周报_2026-W46.html"}
+    assert set(attachments) == {"创文周报_2026-W46.xlsx", "创文周报_2026-W46.pdf", "创文周报_2026-W46.html"}
+    assert "创文周报_2026-W46.pdf" in body  # the summary lists the attachments
     xlsx = attachments["创文周报_2026-W46.xlsx"]
     assert xlsx.get_content_type() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert xlsx.get_content() == report.xlsx_path.read_bytes()
     html = attachments["创文周报_2026-W46.html"]
     assert html.get_content_type() == "text/html"
     assert html.get_payload(decode=True) == report.html_path.read_bytes()
+    pdf = attachments["创文周报_2026-W46.pdf"]
+    assert pdf.get_content_type() == "application/pdf"
+    assert pdf.get_content() == report.pdf_path.read_bytes()
 
 
 def test_login_and_resend_from_the_archive(smtp_server, report: ReportResult) -> None:
@@ -124,6 +130,22 @@ def test_login_and_resend_from_the_archive(smtp_server, report: ReportResult) ->
     _, rcpt_tos, raw, authenticated = inbox.envelopes[0]
     assert authenticated and rcpt_tos == ["office@cwb.example.cn"]
     assert parsed(raw)["Subject"] == report.subject
+
+
+def test_resend_an_archive_from_before_the_pdf(smtp_server, report: ReportResult, tmp_path: Path) -> None:
+    """Weeks archived before the report had a PDF resend with the files they have."""
+    inbox, port = smtp_server
+    old = shutil.copytree(report.directory, tmp_path / report.directory.name)
+    (old / report.pdf_path.name).unlink()
+    manifest = json.loads((old / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["pdf"]
+    (old / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+
+    archived = load_result(old)
+    assert archived.pdf_path is None
+    send_weekly_report(archived, smtp_config(port), RECIPIENTS)
+    names = {part.get_filename() for part in parsed(inbox.envelopes[0][2]).iter_attachments()}
+    assert names == {"创文周报_2026-W46.xlsx", "创文周报_2026-W46.html"}
 
 
 def test_wrong_password_is_an_error(smtp_server, report: ReportResult) -> None:

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from etl import models, refdata, warehouse
 from etl.report import build as build_module
@@ -210,7 +211,7 @@ def test_report_matches_the_marts(engine: sa.Engine, tmp_path: Path) -> None:
 
     assert elapsed < 15, f"building one week took {elapsed:.1f} s"
     assert result.directory == tmp_path / "2026-W46"
-    assert result.xlsx_path.name == "创文周报_2026-W46.xlsx" and result.html_path.name == "创文周报_2026-W46.html"
+    assert [p.name for p in result.files] == [f"创文周报_2026-W46.{kind}" for kind in ("xlsx", "pdf", "html")]
     assert result.subject == "创文工作周报 2026年第46周 (11月9日—11月15日)"
     assert result.restatements == ()
 
@@ -306,6 +307,12 @@ def test_report_matches_the_marts(engine: sa.Engine, tmp_path: Path) -> None:
         assert page.figures[f"district.{row['area_code']}.rectification_rate"] == pct(row["rectification_rate"])
     classes = [cls for cls, _ in page.rows]
     assert "red" in classes and "black" in classes and classes.count("no_feedback") == overdue["未反馈"]
+
+    # PDF: the same page on A4, with the marts' figures
+    text = "".join("".join(p.extract_text().split()) for p in PdfReader(result.pdf_path).pages)
+    assert f"累计发现{int(total['n_found_cumulative'])}条，已整改{int(total['n_rectified_cumulative'])}条，" \
+           f"整改率{pct(total['cumulative_rectification_rate'])}" in text
+    assert all(f"{name}" in text for name in districts.index)
 
     # published figures: first publication recorded with its time; a re-issue from the archive reads the same
     with engine.connect() as conn:

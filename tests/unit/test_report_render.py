@@ -11,12 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from etl.report import fmt
 from etl.report.charts import render_charts
 from etl.report.content import build_content, with_restatements
 from etl.report.data import TREND_WEEKS, ReportWeek, WeekData, _complete_weeks
 from etl.report.html import render_html, render_summary
+from etl.report.pdf import write_pdf
 from etl.report.publish import Restatement
 from etl.report.xlsx import FILLS, HEADER_ROW, write_xlsx
 
@@ -308,6 +310,30 @@ def test_html_is_self_contained_with_sections_figures_and_marks(data, charts, re
     text = "".join(parsed.text)
     assert "累计发现3440条，已整改3107条，整改率90.3%" in text
     assert "责任单位未反馈(4)" in text and "已反馈未整改(10)" in text
+
+
+def test_pdf_is_a4_landscape_with_the_figures_page_numbers_and_embedded_chinese_fonts(
+    tmp_path: Path, charts, restated_content
+) -> None:
+    path = tmp_path / "report.pdf"
+    n_pages = write_pdf(render_html(restated_content, charts), path)
+
+    pdf = PdfReader(path)
+    assert len(pdf.pages) == n_pages > 1
+    width, height = (float(v) for v in pdf.pages[0].mediabox[2:])
+    assert (round(width), round(height)) == (842, 595), "A4 landscape"
+    text = ["".join(page.extract_text().split()) for page in pdf.pages]
+    assert "累计发现3440条，已整改3107条，整改率90.3%" in text[0]
+    assert "更正" in text[0]  # the restated figures keep their mark
+    assert all(f"第{i}页/共{n_pages}页" in page for i, page in enumerate(text, start=1))
+    assert "红黑榜" in "".join(text) and "责任单位未反馈(4)" in "".join(text)
+    # Chinese text drawn with fonts the file carries (subsets), not left to the reader's substitutes
+    fonts = [font.get_object() for page in pdf.pages for font in page["/Resources"]["/Font"].values()]
+    assert fonts
+    for font in fonts:
+        descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+        assert {"/FontFile2", "/FontFile3"} & set(descriptor), font["/BaseFont"]
+        assert "+" in font["/BaseFont"], f"{font['/BaseFont']} is not a subset"
 
 
 def test_html_without_category_view_says_so(charts) -> None:

@@ -13,7 +13,7 @@ FROM apache/airflow:3.3.2-python3.11
 
 USER root
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends fonts-noto-cjk fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0 \
+  && apt-get install -y --no-install-recommends fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
   && apt-get autoremove -yqq --purge \
   && apt-get clean \
   && rm -rf /var/lib/apt/lists/*

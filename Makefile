@@ -4,7 +4,7 @@ UV_VERSION := 0.13.8
 UV := .uv/bin/uv
 VENV_PY := .venv/bin/python
 
-.PHONY: install fonts demo test test-fast lint airflow clean
+.PHONY: install report-deps demo test test-fast lint airflow clean
 
 # uv lives in its own tiny venv so that `uv sync` (which prunes .venv to the lock) never removes it.
 $(UV):
@@ -17,16 +17,16 @@ $(UV):
 
 install: .venv/.synced
 
-fonts:
-	@scripts/ensure_cjk_font.sh
+report-deps:
+	@scripts/ensure_report_deps.sh
 
-demo: install fonts
+demo: install report-deps
 	$(VENV_PY) scripts/demo.py
 
-test: install fonts
+test: install report-deps
 	$(VENV_PY) -m pytest
 
-test-fast: install fonts
+test-fast: install report-deps
 	$(VENV_PY) -m pytest -m "not slow"
 
 lint: install

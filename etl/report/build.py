@@ -135,9 +135,8 @@ def build_weekly_report(
     # written beside, then moved in: a failed build leaves the previous issue in place
     parts = {path: folder / f".{path.name}.part" for path in (xlsx_path, html_path, pdf_path, csv_path)}
     write_xlsx(content, charts, parts[xlsx_path])
-    page = render_html(content, charts)
-    parts[html_path].write_text(page, encoding="utf-8")
-    write_pdf(page, parts[pdf_path])
+    parts[html_path].write_text(render_html(content, charts), encoding="utf-8")
+    write_pdf(content, charts, parts[pdf_path])
     if content.overdue_truncated:  # the XLSX lists the longest overdue only
         _write_overdue_csv(engine, week.week_start, parts[csv_path])
     else:

@@ -15,14 +15,14 @@ from etl.report.content import Cell, ReportContent, Table, restatement_table
 HTML_ROW_LIMIT = 300  # per overdue group; the XLSX (and the CSV for a long list) has the rest
 
 
-def render_html(content: ReportContent, charts: Sequence[Chart]) -> str:
-    """The full report page."""
+def render_html(content: ReportContent, charts: Sequence[Chart], *, row_limit: int = HTML_ROW_LIMIT) -> str:
+    """The full report page, listing at most `row_limit` overdue problems per group."""
     return _environment(content).get_template("weekly_report.html.j2").render(
         c=content,
         charts={chart.key: chart for chart in charts},
         tables=content.tables,
         restatements=restatement_table(content),
-        row_limit=HTML_ROW_LIMIT,
+        row_limit=row_limit,
         overdue_counts=content.overdue_counts,
     )
 

@@ -1,19 +1,28 @@
-"""The report as a PDF: the same HTML page laid out for A4 paper (its `@media print` rules) by WeasyPrint."""
+"""The report as a PDF: the report page laid out for A4 paper (its `@media print` rules) by WeasyPrint."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+from etl.report.charts import Chart
+from etl.report.content import ReportContent
+from etl.report.html import render_html
 
-def write_pdf(html: str, path: Path) -> int:
-    """Write the report page `html` (self-contained: inline CSS, charts as data URIs) as a PDF; its page count.
+# Overdue problems listed per group, the longest overdue first; the page says the XLSX (and the CSV) has the
+# rest. WeasyPrint lays out long tables slowly: with 300 rows a group, a 1M-ticket week's PDF took about 10 s.
+PDF_ROW_LIMIT = 100
 
-    Fonts come from fontconfig, first match of the page's print font list. A TrueType CJK font (WenQuanYi Micro
-    Hei, `make fonts`) subsets in a second; Noto CJK's CFF outlines take fontTools some 6 s to subset, so it is
-    only the fallback.
+
+def write_pdf(content: ReportContent, charts: Sequence[Chart], path: Path) -> int:
+    """Write the report as a PDF; its page count.
+
+    Fonts come from fontconfig, the first of the page's font list installed, and are embedded cut down to the
+    glyphs used: by HarfBuzz's subsetter in milliseconds where libharfbuzz-subset is installed (`make
+    report-deps`), else by fontTools, which takes some 6 s for Noto CJK's outlines.
     """
     from weasyprint import HTML  # 1 s to import: only the report task pays it
 
-    document = HTML(string=html).render()
+    document = HTML(string=render_html(content, charts, row_limit=PDF_ROW_LIMIT)).render()
     document.write_pdf(path)
     return len(document.pages)

@@ -316,7 +316,7 @@ def test_pdf_is_a4_landscape_with_the_figures_page_numbers_and_embedded_chinese_
     tmp_path: Path, charts, restated_content
 ) -> None:
     path = tmp_path / "report.pdf"
-    n_pages = write_pdf(render_html(restated_content, charts), path)
+    n_pages = write_pdf(restated_content, charts, path)
 
     pdf = PdfReader(path)
     assert len(pdf.pages) == n_pages > 1
@@ -334,6 +334,22 @@ def test_pdf_is_a4_landscape_with_the_figures_page_numbers_and_embedded_chinese_
         descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
         assert {"/FontFile2", "/FontFile3"} & set(descriptor), font["/BaseFont"]
         assert "+" in font["/BaseFont"], f"{font['/BaseFont']} is not a subset"
+
+
+def test_pdf_lists_the_longest_overdue_up_to_its_own_limit(tmp_path: Path, charts, restated_content,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from etl.report import pdf as pdf_module
+
+    monkeypatch.setattr(pdf_module, "PDF_ROW_LIMIT", 3)
+    path = tmp_path / "report.pdf"
+    write_pdf(restated_content, charts, path)
+    text = "".join("".join(page.extract_text().split()) for page in PdfReader(path).pages)
+    overdue = restated_content.tables["overdue"]
+    listed = [row[0].text for rows in dict(overdue.groups()).values() for row, _ in rows[:3]]
+    not_listed = [row[0].text for rows in dict(overdue.groups()).values() for row, _ in rows[3:]]
+    assert not_listed and all(problem_id in text for problem_id in listed)
+    assert not any(problem_id in text for problem_id in not_listed)
+    assert text.count("此处仅列超期最久的3条") == 2  # one note per group
 
 
 def test_html_without_category_view_says_so(charts) -> None:

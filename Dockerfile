@@ -1,5 +1,6 @@
-# The Airflow image of the campaign pipeline: the official image, CJK fonts and Pango for the report (charts,
-# PDF), the dependencies locked in uv.lock, and the project's code. docker-compose.yaml builds it.
+# The Airflow image of the campaign pipeline: the official image, a CJK font, Pango and HarfBuzz's subsetter
+# for the report (charts, PDF), the dependencies locked in uv.lock, and the project's code. docker-compose.yaml
+# builds it.
 
 # Stage 1: uv.lock -> requirements.txt (exact pins, no dev tools), with the uv version that wrote the lock.
 FROM apache/airflow:3.3.2-python3.11 AS requirements

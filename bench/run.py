@@ -375,7 +375,7 @@ def build_probe(seconds: dict[str, float]) -> Iterator[None]:
             try:
                 return function(conn, model, *args, **kwargs)
             finally:
-                label = f"model {getattr(model, 'name', model)}"
+                label = f"model {model.name}"
                 seconds[label] = seconds.get(label, 0.0) + time.perf_counter() - started
         return wrapper
 

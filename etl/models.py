@@ -313,7 +313,7 @@ def _write_side_by_side(engine: Engine, tables: list[Model], sessions: int) -> N
                 elif step == "index":
                     running[pool.submit(_index_next, engine, by_name[name])] = task
                 else:
-                    running[pool.submit(_insert_next, engine, name, parts[task])] = task
+                    running[pool.submit(_insert_next, engine, by_name[name], parts[task])] = task
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
                 done.add(running.pop(future))
@@ -350,11 +350,11 @@ def _reading_next(select: str, built: set[str]) -> str:
     return _REFERENCE.sub(lambda m: _next_name(m.group(0)) if m.group(0) in built else m.group(0), select)
 
 
-def _insert_next(engine: Engine, name: str, select: str) -> None:
-    """One part of a table model inserted into its table in NEXT_SCHEMA, committed."""
+def _insert_next(engine: Engine, model: Model, select: str) -> None:
+    """One part (`select`) of a table model inserted into its table in NEXT_SCHEMA, committed."""
     with engine.begin() as conn:
         _postgres_build_settings(conn)
-        conn.exec_driver_sql(f"insert into {_next_name(name)} {select}")
+        conn.exec_driver_sql(f"insert into {_next_name(model.name)} {select}")
 
 
 def _finish_next(engine: Engine, model: Model) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -151,7 +151,6 @@ def build_weekly_report(
         with engine.begin() as conn:
             n_new = store_first_publication(conn, week.week_start, content.figures, published_at)
 
-    attachments = [xlsx_path.name, pdf_path.name, html_path.name, *([csv_path.name] if csv_path else [])]
     subject = content.title + (" (含数据更正)" if restatements else "")
     result = ReportResult(
         week=week,
@@ -160,14 +159,17 @@ def build_weekly_report(
         html_path=html_path,
         pdf_path=pdf_path,
         subject=subject,
-        summary_html=render_summary(content, attachments),
-        summary_text=summary_text(content, attachments),
+        summary_html="",
+        summary_text="",
         figures={key: f.value for key, f in content.figures.items()},
         restatements=tuple(restatements),
         published_at=published_at,
         n_newly_published=n_new,
         overdue_csv_path=csv_path,
     )
+    attachments = [path.name for path in result.files]  # the summary names them in the order they are attached
+    result = replace(result, summary_html=render_summary(content, attachments),
+                     summary_text=summary_text(content, attachments))
     (folder / MANIFEST).write_text(json.dumps(result.to_manifest(), ensure_ascii=False, indent=1), encoding="utf-8")
     return result
 

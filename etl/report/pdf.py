@@ -10,7 +10,7 @@ from etl.report.content import ReportContent
 from etl.report.html import render_html
 
 # Overdue problems listed per group, the longest overdue first; the page says the XLSX (and the CSV) has the
-# rest. WeasyPrint lays out long tables slowly: with 300 rows a group, a 1M-ticket week's PDF took about 10 s.
+# rest. WeasyPrint lays out long tables slowly: a 1M-ticket week took 4.7 s with 300 rows a group, 2.1 s with 100.
 PDF_ROW_LIMIT = 100
 
 

@@ -38,11 +38,11 @@ def test_readers_keep_the_previous_tables_while_the_new_ones_are_written(engine,
     insert_next = models._insert_next
     seen = {}
 
-    def reading_meanwhile(engine_, name, select) -> None:
-        insert_next(engine_, name, select)
+    def reading_meanwhile(engine_, model, select) -> None:
+        insert_next(engine_, model, select)
         with engine.connect() as reader:  # waits at most a second for a lock, else fails the build
             reader.exec_driver_sql("set lock_timeout = '1s'")
-            seen[name] = reader.exec_driver_sql("select count(*) from core.fct_problem").scalar()
+            seen[model.name] = reader.exec_driver_sql("select count(*) from core.fct_problem").scalar()
 
     monkeypatch.setattr(models, "_insert_next", reading_meanwhile)
     models.build(engine)
